@@ -1,0 +1,1 @@
+"""Sellers (tenants), their users and roles, API tokens, the password policy."""

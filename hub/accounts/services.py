@@ -1,0 +1,200 @@
+"""Account use cases: sign-up, login with lockout, profile, password, staff, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.accounts.actor import Actor
+from hub.accounts.models import ApiToken, Role, Seller, User
+from hub.accounts.passwords import Hasher, PasswordPolicy
+from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings, SignUp
+from hub.channels.models import DIRECT, Channel
+from hub.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
+from hub.timeutil import utcnow
+
+TOKEN_PREFIX = "hub_"  # noqa: S105  (a public marker, not a secret)
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    lock_seconds: int = 60
+    lock_max_seconds: int = 3600
+
+
+@dataclass(frozen=True)
+class Security:
+    hasher: Hasher
+    policy: PasswordPolicy
+    login: LoginPolicy
+
+
+def sign_up(session: Session, security: Security, data: SignUp) -> User:
+    """A new seller with its owner and its built-in direct channel."""
+    email = data.email.lower()
+    security.policy.check(data.password, user_inputs=(email, data.name, data.seller_name))
+    seller = Seller(name=data.seller_name, base_currency=data.base_currency,
+                    default_locale=data.default_locale, timezone=data.timezone)
+    session.add(seller)
+    session.flush()
+    session.add(Channel(seller_id=seller.id, kind=DIRECT, name=DIRECT, currency=seller.base_currency,
+                        timezone=seller.timezone))
+    owner = User(seller_id=seller.id, email=email, name=data.name, role=Role.OWNER,
+                 password_hash=security.hasher.hash(data.password))
+    return _add_user(session, owner)
+
+
+def _add_user(session: Session, user: User) -> User:
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("an account with this email already exists", fields={"email": "already registered"},
+                       code="email_taken") from None
+    return user
+
+
+def authenticate(session: Session, security: Security, email: str, password: str) -> User:
+    """Check credentials; repeated failures lock the account for a growing while.
+
+    The caller must commit even when this raises, so that the failure count is kept.
+    """
+    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        security.hasher.verify(None, password)  # same cost as a real attempt
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise AuthenticationFailed(f"too many failed logins: try again in {wait} seconds", code="locked")
+    ok = security.hasher.verify(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        if user is not None:
+            _record_failure(user, security.login)
+        raise AuthenticationFailed("wrong email or password", code="bad_credentials")
+    user.failed_logins = 0
+    user.lock_count = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if security.hasher.needs_rehash(user.password_hash):
+        user.password_hash = security.hasher.hash(password)
+    return user
+
+
+def _record_failure(user: User, policy: LoginPolicy) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= policy.max_failures:
+        seconds = min(policy.lock_seconds * 2 ** user.lock_count, policy.lock_max_seconds)
+        user.locked_until = utcnow() + timedelta(seconds=seconds)
+        user.lock_count += 1
+        user.failed_logins = 0
+
+
+def update_profile(session: Session, actor: Actor, data: ProfileUpdate) -> User:
+    user = _own_user(session, actor)
+    user.name, user.locale, user.timezone = data.name, data.locale, data.timezone
+    return user
+
+
+def change_password(session: Session, security: Security, actor: Actor, data: PasswordChange) -> User:
+    user = _own_user(session, actor)
+    if not security.hasher.verify(user.password_hash, data.current_password):
+        raise ValidationError("current password is wrong", fields={"current_password": "wrong password"})
+    if data.new_password == data.current_password:
+        raise ValidationError("the new password must differ from the current one",
+                              fields={"new_password": "same as the current password"})
+    try:
+        security.policy.check(data.new_password, user_inputs=(user.email, user.name))
+    except ValidationError as exc:
+        raise ValidationError(exc.message, fields={"new_password": exc.message}, code=exc.code) from None
+    user.password_hash = security.hasher.hash(data.new_password)
+    user.session_version += 1
+    return user
+
+
+def update_seller(session: Session, actor: Actor, data: SellerSettings) -> Seller:
+    actor.require(Role.OWNER, "change the seller's settings")
+    seller = session.get(Seller, actor.seller_id)
+    if seller is None:
+        raise NotFound("no such seller")
+    for field, value in data.model_dump().items():
+        setattr(seller, field, value)
+    return seller
+
+
+def add_user(session: Session, security: Security, actor: Actor, data: NewUser) -> User:
+    actor.require(Role.OWNER, "add users")
+    security.policy.check(data.password, user_inputs=(data.email, data.name))
+    return _add_user(session, User(seller_id=actor.seller_id, email=data.email.lower(), name=data.name,
+                                   role=data.role, password_hash=security.hasher.hash(data.password)))
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    return list(session.scalars(sa.select(User).where(User.seller_id == actor.seller_id).order_by(User.id)))
+
+
+def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
+    actor.require(Role.OWNER, "manage users")
+    user = session.scalar(sa.select(User).where(User.id == user_id, User.seller_id == actor.seller_id))
+    if user is None:
+        raise NotFound("no such user")
+    if user.id == actor.user_id:
+        raise Conflict("you cannot deactivate yourself")
+    user.is_active = active
+    user.session_version += 1
+    return user
+
+
+def _own_user(session: Session, actor: Actor) -> User:
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+def _digest(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is safe here (unlike passwords) and allows lookup.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, actor: Actor, data: NewToken) -> tuple[ApiToken, str]:
+    """Returns the row and the token itself, which is shown once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=actor.user_id, name=data.name, prefix=secret[:12], token_hash=_digest(secret))
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    return list(session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == actor.user_id))
+    if token is None:
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def user_for_token(session: Session, secret: str) -> User:
+    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        raise AuthenticationFailed("invalid or revoked API token", code="bad_token")
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user_id=user.id, seller_id=user.seller_id, role=user.role, label=user.email)

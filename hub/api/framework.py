@@ -1,0 +1,178 @@
+"""How API endpoints are declared: one decorator validates, authenticates, commits and documents.
+
+    @api.route("/products", methods=["POST"])
+    @operation(body=ProductIn, response=ProductOut, status=201, summary="Create a product")
+    def create_product(actor, body): ...
+
+The same pydantic models validate the request and generate the OpenAPI document (`openapi_spec`),
+so the document cannot drift from the behaviour.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apispec import APISpec
+from flask import Flask, Response, jsonify, request
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from hub.accounts.actor import Actor
+from hub.accounts.services import actor_for, user_for_token
+from hub.errors import AuthenticationFailed, ValidationError
+from hub.extensions import db, rescope
+from hub.validation import parse
+
+API_PREFIX = "/api/v1"
+_REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    authenticated: bool
+    tag: str
+
+
+def authenticate() -> Actor:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise AuthenticationFailed("send an API token as 'Authorization: Bearer <token>'", code="no_token")
+    session = db()
+    user = user_for_token(session, secret.strip())
+    actor = actor_for(user)
+    rescope(actor)
+    session.commit()  # keeps last_used_at even when the request itself fails later
+    return actor
+
+
+def _json_body() -> Any:
+    if not request.data:
+        raise ValidationError("the request needs a JSON body", code="missing_body")
+    if not request.is_json:
+        raise ValidationError("send the body as JSON with 'Content-Type: application/json'",
+                              code="unsupported_media_type")
+    try:
+        return json.loads(request.get_data(as_text=True), parse_float=str)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"malformed JSON: {exc}", code="malformed_json") from None
+
+
+def _query_args(schema: type[BaseModel]) -> dict[str, Any]:
+    known = set(schema.model_fields)
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}",
+                              fields={name: "unknown parameter" for name in unknown})
+    return {k: v for k, v in request.args.items() if v != ""}
+
+
+def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+              response: type[BaseModel] | None = None, status: int = 200, errors: tuple[int, ...] = (),
+              authenticated: bool = True, tag: str = "") -> Callable:
+    meta = Operation(summary, body, query, response, status, errors, authenticated, tag)
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(**path_args: Any) -> Response | tuple[Response, int]:
+            kwargs: dict[str, Any] = dict(path_args)
+            if meta.authenticated:
+                kwargs["actor"] = authenticate()
+            if meta.query is not None:
+                kwargs["query"] = parse(meta.query, _query_args(meta.query))
+            if meta.body is not None:
+                kwargs["body"] = parse(meta.body, _json_body())
+            result = view(**kwargs)
+            db().commit()
+            if result is None:
+                return Response(status=204)
+            payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+            return jsonify(payload), meta.status
+
+        wrapper.openapi = meta  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+_ERROR_SCHEMA = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message", "fields"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+}
+
+
+def _path(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def openapi_spec(app: Flask) -> dict[str, Any]:
+    spec = APISpec(title="Order Hub API", version="1", openapi_version="3.1.0",
+                   info={"description": "Goods, stock and orders of one seller. Every error has the shape "
+                                        "`{\"error\": {\"code\", \"message\", \"fields\"}}`."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", _ERROR_SCHEMA)
+    ops: list[tuple[str, str, Operation, list[str]]] = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        meta = getattr(view, "openapi", None)
+        if meta is None:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            ops.append((_path(rule.rule), method.lower(), meta, sorted(rule.arguments)))
+    models = {m for _, _, meta, _ in ops for m in (meta.body, meta.response) if m}
+    _, defs = models_json_schema(
+        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)], ref_template=_REF)
+    for name, schema in sorted(defs.get("$defs", {}).items()):
+        spec.components.schema(name, schema)
+
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, meta, args in ops:
+        op: dict[str, Any] = {"summary": meta.summary, "tags": [meta.tag] if meta.tag else [],
+                              "operationId": f"{method}_{path.strip('/').replace('/', '_')}".replace("{", "")
+                              .replace("}", ""), "responses": {}}
+        params = [{"name": a, "in": "path", "required": True, "schema": {"type": "integer"}} for a in args]
+        if meta.query is not None:
+            qschema = meta.query.model_json_schema(ref_template=_REF)
+            for name, prop in qschema.get("properties", {}).items():
+                params.append({"name": name, "in": "query", "required": name in qschema.get("required", []),
+                               "schema": prop, "description": prop.get("description", "")})
+        if params:
+            op["parameters"] = params
+        if meta.body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {
+                "schema": {"$ref": _REF.format(model=meta.body.__name__)}}}}
+        ok: dict[str, Any] = {"description": "OK"}
+        if meta.response is not None:
+            ok["content"] = {"application/json": {"schema": {"$ref": _REF.format(model=meta.response.__name__)}}}
+        op["responses"][str(meta.status)] = ok
+        codes = set(meta.errors) | ({400, 422} if meta.body or meta.query else set()) | (
+            {401, 403} if meta.authenticated else set()) | ({404} if args else set())
+        for code in sorted(codes):
+            op["responses"][str(code)] = {"description": "Error", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}}
+        if meta.authenticated:
+            op["security"] = [{"bearer": []}]
+        paths.setdefault(path, {})[method] = op
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def next_cursor(items: list[Any], limit: int) -> int | None:
+    """Keyset cursor for the next page, or None when this was the last."""
+    return items[-1].id if len(items) == limit else None

@@ -1,0 +1,1 @@
+"""Goods and stock: products and their translations, warehouses, stock levels and the stock ledger."""

@@ -1,0 +1,221 @@
+"""Stock: levels per product and warehouse, changed only together with a ledger row.
+
+Every change is one conditional UPDATE (`... WHERE on_hand + dh >= reserved + dr`) followed by an
+insert into the append-only ledger, in the caller's transaction. The condition makes reservation
+safe under concurrency without a read-then-write race: on PostgreSQL a concurrent UPDATE of the
+same row waits and re-checks the condition against the committed row; on SQLite the write lock
+serialises the transactions. Levels therefore always equal the ledger's sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hub.accounts.actor import Actor
+from hub.accounts.models import Role
+from hub.catalog.models import MovementKind, Product, StockLevel, StockMovement, StockReservation, Warehouse
+from hub.catalog.products import find_by_sku, get_product
+from hub.catalog.schemas import StockAdjustment, StockReceipt, WarehouseIn
+from hub.db import insert_ignoring_duplicates
+from hub.errors import Conflict, InsufficientStock, ValidationError
+from hub.orders.models import OrderLine
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: MovementKind
+    on_hand: int = 0
+    reserved: int = 0
+    reason: str = ""
+    order_id: int | None = None
+
+
+# --- warehouses --------------------------------------------------------------------------------
+
+def create_warehouse(session: Session, actor: Actor, data: WarehouseIn) -> Warehouse:
+    actor.require(Role.STAFF, "create warehouses")
+    if session.scalar(sa.select(Warehouse.id).where(Warehouse.seller_id == actor.seller_id,
+                                                    Warehouse.code == data.code)) is not None:
+        raise Conflict(f"warehouse {data.code} already exists", fields={"code": "already used"})
+    warehouse = Warehouse(seller_id=actor.seller_id, **data.model_dump())
+    session.add(warehouse)
+    session.flush()
+    return warehouse
+
+
+def list_warehouses(session: Session, actor: Actor) -> list[Warehouse]:
+    return list(session.scalars(sa.select(Warehouse).where(Warehouse.seller_id == actor.seller_id)
+                                .order_by(Warehouse.priority, Warehouse.id)))
+
+
+def warehouse_by_code(session: Session, seller_id: int, code: str) -> Warehouse:
+    warehouse = session.scalar(sa.select(Warehouse).where(Warehouse.seller_id == seller_id, Warehouse.code == code))
+    if warehouse is None:
+        raise ValidationError(f"no warehouse with code {code!r}", fields={"warehouse": "unknown warehouse"})
+    return warehouse
+
+
+# --- levels ------------------------------------------------------------------------------------
+
+def levels_for(session: Session, actor: Actor, product_id: int) -> list[StockLevel]:
+    product = get_product(session, actor, product_id)
+    return list(session.scalars(sa.select(StockLevel).join(Warehouse).where(StockLevel.product_id == product.id)
+                                .order_by(Warehouse.priority, Warehouse.id)))
+
+
+def list_levels(session: Session, actor: Actor, *, sku: str = "", warehouse: str = "",
+                after_id: int = 0, limit: int = 100) -> list[StockLevel]:
+    query = (sa.select(StockLevel).join(Product).join(Warehouse)
+             .where(StockLevel.seller_id == actor.seller_id, StockLevel.id > after_id, Product.deleted_at.is_(None)))
+    if sku:
+        query = query.where(Product.sku == sku)
+    if warehouse:
+        query = query.where(Warehouse.code == warehouse)
+    return list(session.scalars(query.order_by(StockLevel.id).limit(limit)))
+
+
+def _level_id(session: Session, seller_id: int, product_id: int, warehouse_id: int) -> int:
+    insert_ignoring_duplicates(session, StockLevel.__table__, {
+        "seller_id": seller_id, "product_id": product_id, "warehouse_id": warehouse_id, "on_hand": 0, "reserved": 0,
+    })
+    return session.scalar(sa.select(StockLevel.id).where(
+        StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id))
+
+
+def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: int, change: Change) -> bool:
+    """Apply one change and record it; False (and nothing written) if it would break a stock rule."""
+    level_id = _level_id(session, actor.seller_id, product_id, warehouse_id)
+    result = session.execute(
+        sa.update(StockLevel)
+        .where(StockLevel.id == level_id,
+               StockLevel.reserved + change.reserved >= 0,
+               StockLevel.on_hand + change.on_hand >= StockLevel.reserved + change.reserved)
+        .values(on_hand=StockLevel.on_hand + change.on_hand, reserved=StockLevel.reserved + change.reserved)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.add(StockMovement(
+        seller_id=actor.seller_id, product_id=product_id, warehouse_id=warehouse_id, kind=change.kind,
+        on_hand_delta=change.on_hand, reserved_delta=change.reserved, reason=change.reason,
+        user_id=actor.user_id, order_id=change.order_id,
+    ))
+    session.flush()
+    # The UPDATE bypassed the identity map; make loaded levels re-read their row.
+    for obj in session.identity_map.values():
+        if isinstance(obj, StockLevel) and obj.id == level_id:
+            session.expire(obj)
+    return True
+
+
+def _product_and_warehouse(session: Session, actor: Actor, sku: str, code: str) -> tuple[Product, Warehouse]:
+    product = find_by_sku(session, actor.seller_id, sku)
+    if product is None:
+        raise ValidationError(f"no product with SKU {sku!r}", fields={"sku": "unknown SKU"})
+    return product, warehouse_by_code(session, actor.seller_id, code)
+
+
+def receive(session: Session, actor: Actor, data: StockReceipt) -> StockLevel:
+    actor.require(Role.STAFF, "receive stock")
+    product, warehouse = _product_and_warehouse(session, actor, data.sku, data.warehouse)
+    apply_change(session, actor, product.id, warehouse.id,
+                 Change(MovementKind.RECEIPT, on_hand=data.quantity, reason=data.reason or "receipt"))
+    return _level(session, product.id, warehouse.id)
+
+
+def adjust(session: Session, actor: Actor, data: StockAdjustment) -> StockLevel:
+    actor.require(Role.STAFF, "adjust stock")
+    product, warehouse = _product_and_warehouse(session, actor, data.sku, data.warehouse)
+    if not apply_change(session, actor, product.id, warehouse.id,
+                        Change(MovementKind.ADJUSTMENT, on_hand=data.delta, reason=data.reason)):
+        level = _level(session, product.id, warehouse.id)
+        raise InsufficientStock(
+            f"cannot lower {data.sku} in {data.warehouse} by {-data.delta}: on hand {level.on_hand}, "
+            f"reserved {level.reserved}, so at most {level.available} can be removed",
+            fields={"delta": f"at least {-level.available}"})
+    return _level(session, product.id, warehouse.id)
+
+
+def _level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:
+    return session.scalars(sa.select(StockLevel).where(
+        StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id
+    ).execution_options(populate_existing=True)).one()
+
+
+def movements(session: Session, actor: Actor, product_id: int, limit: int = 200) -> list[StockMovement]:
+    product = get_product(session, actor, product_id, include_deleted=True)
+    return list(session.scalars(sa.select(StockMovement).where(StockMovement.product_id == product.id)
+                                .order_by(StockMovement.id.desc()).limit(limit)))
+
+
+# --- reservations (used by the order services) -----------------------------------------------
+
+def reserve_line(session: Session, actor: Actor, line: OrderLine) -> None:
+    """Hold `line.quantity` units, from the highest-priority warehouses first, or raise."""
+    remaining = line.quantity
+    candidates = session.execute(
+        sa.select(StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved)
+        .join(Warehouse).where(StockLevel.product_id == line.product_id, Warehouse.is_active.is_(True),
+                               StockLevel.on_hand > StockLevel.reserved)
+        .order_by(Warehouse.priority, Warehouse.id)
+    ).all()
+    for warehouse_id, available in candidates:
+        # `available` may be stale by now: the conditional update is the real check, so step down.
+        take = min(available, remaining)
+        while take > 0 and not apply_change(session, actor, line.product_id, warehouse_id, Change(
+                MovementKind.RESERVATION, reserved=take, reason=f"order line {line.line_no}", order_id=line.order_id)):
+            take = min(take - 1, _available(session, line.product_id, warehouse_id))
+        if take > 0:
+            session.add(StockReservation(seller_id=actor.seller_id, order_line_id=line.id,
+                                         product_id=line.product_id, warehouse_id=warehouse_id, quantity=take))
+            remaining -= take
+        if remaining == 0:
+            session.flush()
+            return
+    raise InsufficientStock(
+        f"not enough stock for {line.sku}: {line.quantity} ordered, {line.quantity - remaining} available",
+        fields={f"lines[{line.line_no - 1}].quantity": f"only {line.quantity - remaining} available"})
+
+
+def _available(session: Session, product_id: int, warehouse_id: int) -> int:
+    value = session.scalar(sa.select(StockLevel.on_hand - StockLevel.reserved).where(
+        StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id))
+    return max(value or 0, 0)
+
+
+def _reservations(session: Session, line: OrderLine) -> list[StockReservation]:
+    return list(session.scalars(sa.select(StockReservation).where(
+        StockReservation.order_line_id == line.id, StockReservation.quantity > 0).order_by(StockReservation.id)))
+
+
+def release_line(session: Session, actor: Actor, line: OrderLine, reason: str) -> int:
+    """Give back every unit still held for the line; returns how many."""
+    released = 0
+    for held in _reservations(session, line):
+        ok = apply_change(session, actor, held.product_id, held.warehouse_id, Change(
+            MovementKind.RELEASE, reserved=-held.quantity, reason=reason, order_id=line.order_id))
+        if not ok:  # cannot happen while the CHECKs hold; never hide it
+            raise RuntimeError(f"reservation {held.id} exceeds its level")
+        released += held.quantity
+        held.quantity = 0
+    return released
+
+
+def ship_from_line(session: Session, actor: Actor, line: OrderLine, quantity: int, reason: str) -> None:
+    """Consume `quantity` held units of the line: they leave on-hand and reserved together."""
+    remaining = quantity
+    for held in _reservations(session, line):
+        take = min(held.quantity, remaining)
+        ok = apply_change(session, actor, held.product_id, held.warehouse_id, Change(
+            MovementKind.SHIPMENT, on_hand=-take, reserved=-take, reason=reason, order_id=line.order_id))
+        if not ok:
+            raise RuntimeError(f"reservation {held.id} exceeds its level")
+        held.quantity -= take
+        remaining -= take
+        if remaining == 0:
+            return
+    if remaining:
+        raise InsufficientStock(f"{line.sku}: {remaining} of {quantity} units to ship are not reserved")

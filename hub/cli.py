@@ -1,0 +1,101 @@
+"""The `hub` command: Flask's CLI (run, shell, routes) plus the hub's own commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from hub.extensions import hub
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(demo_group)
+    app.cli.add_command(create_admin)
+
+
+@click.group("db", help="Database schema migrations (Alembic).")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Migrate the database to the newest schema (or REVISION).")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    from hub import migrate
+
+    engine = hub().engine
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        from pathlib import Path
+
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(engine, revision)
+    click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is at {revision}")
+
+
+@db_group.command("downgrade", help="Migrate the database back to REVISION.")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    from hub import migrate
+
+    migrate.downgrade(hub().engine, revision)
+
+
+@db_group.command("revision", help="Autogenerate a migration from the models (for developers).")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    from hub import migrate
+
+    migrate.revision(hub().engine, message)
+
+
+@click.group("demo", help="Demo data.")
+def demo_group() -> None:
+    pass
+
+
+@demo_group.command("seed", help="Create the demo seller, catalog, stock and orders (once).")
+@with_appcontext
+def demo_seed() -> None:
+    from hub.demo import DEMO_EMAIL, DEMO_PASSWORD, seed
+
+    created = seed(hub())
+    click.echo(("created" if created else "found") + " the demo seller")
+    click.echo(f"  log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+@click.command("create-admin", help="Create a platform admin, who sees every seller.")
+@click.argument("email")
+@click.option("--name", default="Platform admin")
+@click.password_option()
+@with_appcontext
+def create_admin(email: str, name: str, password: str) -> None:
+    from hub.accounts.models import Role, User
+    from hub.errors import DomainError
+
+    security = hub().security
+    try:
+        security.policy.check(password, user_inputs=(email, name))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    with hub().sessions.begin() as session:
+        session.add(User(seller_id=None, email=email.lower(), name=name, role=Role.ADMIN,
+                         password_hash=security.hasher.hash(password)))
+    click.echo(f"created platform admin {email}")
+
+
+def _create_app():
+    from hub import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, help="Order Hub.", set_debug_flag=False)
+
+
+def main() -> None:
+    cli(prog_name="hub")

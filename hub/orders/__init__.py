@@ -1,0 +1,1 @@
+"""The canonical order: one model and one status vocabulary for every channel."""

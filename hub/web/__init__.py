@@ -1,0 +1,102 @@
+"""The server-rendered dashboard: one blueprint per area, each with its templates beside it."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from hub.errors import DomainError
+from hub.web import filters
+from hub.web.session_user import WebUser, load_user
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+# Areas show up in the top bar once their blueprint is registered.
+NAV = [
+    ("catalog.products", "Products"),
+    ("stock.levels", "Stock"),
+    ("orders.list_orders", "Orders"),
+    ("account.profile", "Account"),
+]
+
+
+def init_web(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tokens live as long as the session
+    csrf.init_app(app)
+
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = "Please log in to see this page."
+    login.user_loader(load_user)
+
+    filters.register(app)
+
+    @app.context_processor
+    def _navigation() -> dict:
+        return {"nav_links": [(e, label) for e, label in NAV if e in app.view_functions],
+                "nav_endpoints": app.view_functions}
+
+    @app.before_request
+    def _actor_from_session() -> None:
+        if current_user.is_authenticated and isinstance(current_user, WebUser):
+            from hub.extensions import rescope
+
+            rescope(current_user.actor)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:")
+        return response
+
+    from hub.web.auth import bp as auth_bp
+    from hub.web.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        if wants_json():
+            raise exc
+        return render_template("error.html", code=400, message=f"The form expired or was tampered with "
+                               f"({exc.description}). Go back, reload the page and try again."), 400
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        # Views handle the errors they expect; this catches the rest (e.g. NotFound from a lookup).
+        return render_template("error.html", code=exc.http_status, message=exc.message), exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if wants_json():
+            from hub.api.errors import http_error
+
+            return http_error(exc)
+        return render_template("error.html", code=exc.code, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            from hub.api.errors import error_body
+
+            return error_body("internal", "something went wrong on our side; it has been logged", 500)
+        return render_template("error.html", code=500, message="Something went wrong on our side; it has "
+                               "been logged."), 500
+
+    @app.route("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    app.add_url_rule("/", "index", lambda: redirect(url_for("dashboard.overview")))

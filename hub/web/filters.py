@@ -1,0 +1,57 @@
+"""Jinja filters: money, numbers and dates for the viewer's locale and timezone, via babel."""
+
+from __future__ import annotations
+
+from copy import copy
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.numbers import format_decimal, parse_pattern
+from flask import Flask
+from flask_login import current_user
+
+from hub.money import Money, minor_units
+
+
+def _locale() -> str:
+    return getattr(current_user, "locale", None) or "en_GB"
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(getattr(current_user, "timezone", None) or "UTC")
+
+
+def money(value: Money | Decimal | None, currency: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Money):
+        value, currency = value.amount, value.currency
+    return format_money(value, currency, _locale())
+
+
+def format_money(amount: Decimal, currency: str, locale: str) -> str:
+    """The locale's currency pattern, but with ISO 4217 digits (babel's CLDR digits differ for some)."""
+    loc = Locale.parse(locale)
+    pattern = copy(parse_pattern(loc.currency_formats["standard"]))
+    digits = minor_units(currency)
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(amount, loc, currency=currency, currency_digits=False)
+
+
+def number(value: int | Decimal) -> str:
+    return format_decimal(value, locale=_locale())
+
+
+def when(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, format=fmt, tzinfo=_tz(), locale=_locale())
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(money, "money")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(when, "when")
