@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -40,14 +41,29 @@ def _url_for_run(tmp: str) -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = _url_for_run(str(tmp_path_factory.mktemp("db")))
+    if not url.startswith("postgresql"):
+        _migrate(url)
+        yield url
+        return
+    # A throwaway database per run, so that parallel runs on one server never meet.
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{admin.url.database}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    run_url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(run_url)
+        yield run_url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
     engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
     migrate.upgrade(engine)
     engine.dispose()
-    yield url
 
 
 def _empty_tables(engine: Engine) -> None:

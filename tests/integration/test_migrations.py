@@ -1,0 +1,34 @@
+"""The migrations build exactly the schema the models declare, and can be walked back and forth."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from hub import migrate
+from hub.db import Base
+
+
+def test_migrated_schema_matches_the_models(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_the_migration_history_is_linear_with_one_head():
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+
+
+def test_migrations_downgrade_to_nothing_and_upgrade_again(tmp_path):
+    from hub.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/walk.sqlite3")
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "base")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table' AND name != "
+                                    "'alembic_version'").all() == []
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
