@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 
 from hub.errors import IllegalTransition
@@ -12,7 +14,7 @@ def test_every_status_has_an_entry_in_the_state_machine():
 
 def test_the_happy_path_is_allowed():
     path = [S.PENDING, S.PAID, S.PARTIALLY_FULFILLED, S.FULFILLED, S.DELIVERED, S.REFUNDED]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in pairwise(path):
         check_move(current, target)
 
 
