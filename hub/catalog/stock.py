@@ -85,9 +85,14 @@ def _level_id(session: Session, seller_id: int, product_id: int, warehouse_id: i
         StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id))
 
 
-def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: int, change: Change) -> bool:
-    """Apply one change and record it; False (and nothing written) if it would break a stock rule."""
-    level_id = _level_id(session, actor.seller_id, product_id, warehouse_id)
+def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: int, change: Change,
+                 seller_id: int | None = None) -> bool:
+    """Apply one change and record it; False (and nothing written) if it would break a stock rule.
+
+    `seller_id` defaults to the actor's; a platform admin moving a seller's order passes the order's.
+    """
+    seller_id = seller_id or actor.seller_id
+    level_id = _level_id(session, seller_id, product_id, warehouse_id)
     result = session.execute(
         sa.update(StockLevel)
         .where(StockLevel.id == level_id,
@@ -99,7 +104,7 @@ def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: 
     if result.rowcount != 1:
         return False
     session.add(StockMovement(
-        seller_id=actor.seller_id, product_id=product_id, warehouse_id=warehouse_id, kind=change.kind,
+        seller_id=seller_id, product_id=product_id, warehouse_id=warehouse_id, kind=change.kind,
         on_hand_delta=change.on_hand, reserved_delta=change.reserved, reason=change.reason,
         user_id=actor.user_id, order_id=change.order_id,
     ))
@@ -166,10 +171,11 @@ def reserve_line(session: Session, actor: Actor, line: OrderLine) -> None:
         # `available` may be stale by now: the conditional update is the real check, so step down.
         take = min(available, remaining)
         while take > 0 and not apply_change(session, actor, line.product_id, warehouse_id, Change(
-                MovementKind.RESERVATION, reserved=take, reason=f"order line {line.line_no}", order_id=line.order_id)):
+                MovementKind.RESERVATION, reserved=take, reason=f"order line {line.line_no}", order_id=line.order_id),
+                seller_id=line.seller_id):
             take = min(take - 1, _available(session, line.product_id, warehouse_id))
         if take > 0:
-            session.add(StockReservation(seller_id=actor.seller_id, order_line_id=line.id,
+            session.add(StockReservation(seller_id=line.seller_id, order_line_id=line.id,
                                          product_id=line.product_id, warehouse_id=warehouse_id, quantity=take))
             remaining -= take
         if remaining == 0:
@@ -196,7 +202,8 @@ def release_line(session: Session, actor: Actor, line: OrderLine, reason: str) -
     released = 0
     for held in _reservations(session, line):
         ok = apply_change(session, actor, held.product_id, held.warehouse_id, Change(
-            MovementKind.RELEASE, reserved=-held.quantity, reason=reason, order_id=line.order_id))
+            MovementKind.RELEASE, reserved=-held.quantity, reason=reason, order_id=line.order_id),
+            seller_id=line.seller_id)
         if not ok:  # cannot happen while the CHECKs hold; never hide it
             raise RuntimeError(f"reservation {held.id} exceeds its level")
         released += held.quantity
@@ -210,7 +217,8 @@ def ship_from_line(session: Session, actor: Actor, line: OrderLine, quantity: in
     for held in _reservations(session, line):
         take = min(held.quantity, remaining)
         ok = apply_change(session, actor, held.product_id, held.warehouse_id, Change(
-            MovementKind.SHIPMENT, on_hand=-take, reserved=-take, reason=reason, order_id=line.order_id))
+            MovementKind.SHIPMENT, on_hand=-take, reserved=-take, reason=reason, order_id=line.order_id),
+            seller_id=line.seller_id)
         if not ok:
             raise RuntimeError(f"reservation {held.id} exceeds its level")
         held.quantity -= take
