@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,9 +19,12 @@ _DEFAULT_SECRET = "dev-only-change-me"  # noqa: S105  (the placeholder we refuse
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(config)
-    if settings["SECRET_KEY"] == _DEFAULT_SECRET and not (
-            settings.get("TESTING") or settings.get("DEMO") or settings.get("DEBUG")):
-        raise RuntimeError("set HUB_SECRET_KEY: the default secret key is only for the demo and tests")
+    if settings["SECRET_KEY"] == _DEFAULT_SECRET:
+        if settings.get("DEMO"):
+            # A fresh key per demo process: a published default would let anyone forge demo sessions.
+            settings["SECRET_KEY"] = secrets.token_hex(32)
+        elif not (settings.get("TESTING") or settings.get("DEBUG")):
+            raise RuntimeError("set HUB_SECRET_KEY: the default secret key is only for tests")
 
     app = Flask(__name__)
     app.config.update(settings)
