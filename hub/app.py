@@ -26,7 +26,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
         elif not (settings.get("TESTING") or settings.get("DEBUG")):
             raise RuntimeError("set HUB_SECRET_KEY: the default secret key is only for tests")
 
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(settings)
     app.extensions["hub"] = Hub.from_settings(settings)
     app.teardown_appcontext(close_session)
