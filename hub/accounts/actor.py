@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
 from hub.accounts.models import Role
 from hub.errors import PermissionDenied
 
@@ -18,6 +21,16 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def sees(self, seller_column: ColumnElement[int]) -> ColumnElement[bool]:
+        """The WHERE clause limiting a query to what this actor may see: its seller, or all for an admin."""
+        return sa.true() if self.is_admin else seller_column == self.seller_id
+
+    def acting_seller(self, action: str) -> int:
+        """The seller a write is for. A platform admin has none: creating goods or orders is the seller's job."""
+        if self.seller_id is None:
+            raise PermissionDenied(f"a platform admin cannot {action}: log in as one of the seller's users")
+        return self.seller_id
 
     def require(self, role: Role, action: str) -> None:
         if not self.role.at_least(role):

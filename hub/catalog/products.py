@@ -17,16 +17,15 @@ from hub.timeutil import utcnow
 
 
 def _seller(session: Session, actor: Actor) -> Seller:
-    seller = session.get(Seller, actor.seller_id)
+    seller = session.get(Seller, actor.acting_seller("create products"))
     if seller is None:
         raise NotFound("no such seller")
     return seller
 
 
 def get_product(session: Session, actor: Actor, product_id: int, *, include_deleted: bool = False) -> Product:
-    query = sa.select(Product).where(Product.id == product_id).options(selectinload(Product.translations))
-    if not actor.is_admin:
-        query = query.where(Product.seller_id == actor.seller_id)
+    query = (sa.select(Product).where(Product.id == product_id, actor.sees(Product.seller_id))
+             .options(selectinload(Product.translations)))
     if not include_deleted:
         query = query.where(Product.deleted_at.is_(None))
     product = session.scalar(query)
@@ -42,9 +41,7 @@ def find_by_sku(session: Session, seller_id: int, sku: str) -> Product | None:
 
 def list_products(session: Session, actor: Actor, *, search: str = "", active: bool | None = None,
                   after_id: int = 0, limit: int = 50) -> list[Product]:
-    query = sa.select(Product).where(Product.deleted_at.is_(None), Product.id > after_id)
-    if not actor.is_admin:
-        query = query.where(Product.seller_id == actor.seller_id)
+    query = sa.select(Product).where(actor.sees(Product.seller_id), Product.deleted_at.is_(None), Product.id > after_id)
     if search:
         like = f"%{search.lower()}%"
         query = query.where(sa.or_(sa.func.lower(Product.sku).like(like), sa.func.lower(Product.title).like(like),

@@ -37,6 +37,7 @@ class Change:
 
 def create_warehouse(session: Session, actor: Actor, data: WarehouseIn) -> Warehouse:
     actor.require(Role.STAFF, "create warehouses")
+    actor.acting_seller("create warehouses")
     if session.scalar(sa.select(Warehouse.id).where(Warehouse.seller_id == actor.seller_id,
                                                     Warehouse.code == data.code)) is not None:
         raise Conflict(f"warehouse {data.code} already exists", fields={"code": "already used"})
@@ -47,7 +48,7 @@ def create_warehouse(session: Session, actor: Actor, data: WarehouseIn) -> Wareh
 
 
 def list_warehouses(session: Session, actor: Actor) -> list[Warehouse]:
-    return list(session.scalars(sa.select(Warehouse).where(Warehouse.seller_id == actor.seller_id)
+    return list(session.scalars(sa.select(Warehouse).where(actor.sees(Warehouse.seller_id))
                                 .order_by(Warehouse.priority, Warehouse.id)))
 
 
@@ -69,7 +70,7 @@ def levels_for(session: Session, actor: Actor, product_id: int) -> list[StockLev
 def list_levels(session: Session, actor: Actor, *, sku: str = "", warehouse: str = "",
                 after_id: int = 0, limit: int = 100) -> list[StockLevel]:
     query = (sa.select(StockLevel).join(Product).join(Warehouse)
-             .where(StockLevel.seller_id == actor.seller_id, StockLevel.id > after_id, Product.deleted_at.is_(None)))
+             .where(actor.sees(StockLevel.seller_id), StockLevel.id > after_id, Product.deleted_at.is_(None)))
     if sku:
         query = query.where(Product.sku == sku)
     if warehouse:
@@ -117,7 +118,7 @@ def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: 
 
 
 def _product_and_warehouse(session: Session, actor: Actor, sku: str, code: str) -> tuple[Product, Warehouse]:
-    product = find_by_sku(session, actor.seller_id, sku)
+    product = find_by_sku(session, actor.acting_seller("change stock"), sku)
     if product is None:
         raise ValidationError(f"no product with SKU {sku!r}", fields={"sku": "unknown SKU"})
     return product, warehouse_by_code(session, actor.seller_id, code)

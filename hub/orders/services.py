@@ -45,7 +45,7 @@ def _event(order: Order, actor: Actor, kind: str, message: str = "",
 def create_order(session: Session, actor: Actor, data: OrderIn) -> Order:
     """Create a direct order with computed totals and reserve its stock, all or nothing."""
     actor.require(Role.STAFF, "create orders")
-    seller = session.get(Seller, actor.seller_id)
+    seller = session.get(Seller, actor.acting_seller("create orders"))
     currency = data.currency or seller.base_currency
     products = _products_by_sku(session, actor.seller_id, [line.sku for line in data.lines])
     prices = [
@@ -114,11 +114,9 @@ def _products_by_sku(session: Session, seller_id: int, skus: list[str]) -> dict[
 
 
 def get_order(session: Session, actor: Actor, order_id: int, *, for_update: bool = False) -> Order:
-    query = sa.select(Order).where(Order.id == order_id).options(
+    query = sa.select(Order).where(Order.id == order_id, actor.sees(Order.seller_id)).options(
         selectinload(Order.lines), selectinload(Order.events), selectinload(Order.fulfillments)
         .selectinload(Fulfillment.lines))
-    if not actor.is_admin:
-        query = query.where(Order.seller_id == actor.seller_id)
     if for_update:
         # Serialises concurrent moves of one order (no-op on SQLite, whose write lock already does).
         query = query.with_for_update(of=Order)
@@ -130,9 +128,7 @@ def get_order(session: Session, actor: Actor, order_id: int, *, for_update: bool
 
 def list_orders(session: Session, actor: Actor, filters: OrderFilters) -> list[Order]:
     """Newest first, keyset-paginated on id (`after` is the last id of the previous page)."""
-    query = sa.select(Order)
-    if not actor.is_admin:
-        query = query.where(Order.seller_id == actor.seller_id)
+    query = sa.select(Order).where(actor.sees(Order.seller_id))
     if filters.status:
         query = query.where(Order.status == filters.status)
     if filters.channel:
