@@ -60,6 +60,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 # Enough for any order total in any currency, with 4 decimals (CLF, unit prices finer than cents).
 Amount = sa.Numeric(19, 4, asdecimal=True)
 
+# Primary keys are INTEGER columns: no id exceeds this, and larger numbers make the drivers fail
+# (PostgreSQL: integer out of range; SQLite: int too large), so inputs naming ids are capped here.
+MAX_ID = 2**31 - 1
+
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)

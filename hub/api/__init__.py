@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -11,6 +13,7 @@ from hub.api.framework import API_PREFIX, openapi_spec
 from hub.errors import HubError
 from hub.validation import field_errors
 
+log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 
@@ -21,7 +24,11 @@ def _hub_error(exc: HubError):
 
 @api.errorhandler(PydanticValidationError)
 def _pydantic_error(exc: PydanticValidationError):
-    return error_body("invalid", "invalid input", 422, field_errors(exc))
+    # Request input is validated by `hub.validation.parse`, which raises the hub's ValidationError; a raw
+    # pydantic error here comes from building a response or a model inside the hub, i.e. from a bug.
+    log.error("unexpected pydantic error on %s %s: %s", request.method, request.path, field_errors(exc),
+              exc_info=exc)
+    return error_body("internal", "something went wrong on our side; it has been logged", 500)
 
 
 @api.errorhandler(HTTPException)

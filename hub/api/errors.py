@@ -30,4 +30,11 @@ def http_error(exc: HTTPException) -> tuple[Response, int]:
         message = "the request body is too large"
     elif status == 404:
         message = "no such endpoint"
-    return error_body(_HTTP_CODES.get(status, "error"), message, status)
+    elif status == 405:
+        allowed = ", ".join(sorted(m for m in (getattr(exc, "valid_methods", None) or []) if m != "OPTIONS"))
+        message = f"{message} Allowed: {allowed}." if allowed else message
+    response, status = error_body(_HTTP_CODES.get(status, "error"), message, status)
+    for name, value in exc.get_headers():  # e.g. Allow on 405, Retry-After on 429
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from apispec import APISpec
@@ -24,12 +25,18 @@ from pydantic.json_schema import models_json_schema
 
 from hub.accounts.actor import Actor
 from hub.accounts.services import actor_for, user_for_token
-from hub.errors import AuthenticationFailed, ValidationError
+from hub.db import MAX_ID
+from hub.errors import AuthenticationFailed, NotFound, ValidationError
 from hub.extensions import db, rescope
 from hub.validation import parse
 
 API_PREFIX = "/api/v1"
 _REF = "#/components/schemas/{model}"
+
+
+class UnsupportedMediaType(ValidationError):
+    code = "unsupported_media_type"
+    http_status = 415
 
 
 @dataclass(frozen=True)
@@ -57,25 +64,114 @@ def authenticate() -> Actor:
     return actor
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def _json_body() -> Any:
-    if not request.data:
+    if not request.get_data():  # reading the body enforces MAX_CONTENT_LENGTH (413)
         raise ValidationError("the request needs a JSON body", code="missing_body")
     if not request.is_json:
-        raise ValidationError("send the body as JSON with 'Content-Type: application/json'",
-                              code="unsupported_media_type")
+        raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
     try:
-        return json.loads(request.get_data(as_text=True), parse_float=str)
+        # Decimal, not float: amounts keep their exact digits, and a number is never taken for a string.
+        return json.loads(request.get_data(as_text=True), parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"malformed JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        raise ValidationError("malformed JSON: nested too deeply", code="malformed_json") from None
 
 
-def _query_args(schema: type[BaseModel]) -> dict[str, Any]:
-    known = set(schema.model_fields)
+@functools.cache
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def _lax_coercions(schema: dict[str, Any], defs: dict[str, Any], value: Any, path: str,
+                   errors: dict[str, str]) -> None:
+    """Name the JSON values of a type the documented schema refuses but pydantic's lax mode would coerce:
+    true/false for a number (taken as 1/0) and a number for a date-time (taken as a Unix timestamp)."""
+    variants = [defs[v["$ref"].rsplit("/", 1)[-1]] if "$ref" in v else v
+                for v in schema.get("anyOf", [schema])]
+    types = {v.get("type") for v in variants}
+    if isinstance(value, bool):
+        if "boolean" not in types and types & {"integer", "number"}:
+            errors[path or "body"] = "Input should be a number, not true or false"
+    elif isinstance(value, int | Decimal):
+        if not types & {"integer", "number"} and any(v.get("format") in ("date-time", "date") for v in variants):
+            errors[path or "body"] = "Input should be a date-time string such as 2026-11-25T10:00:00Z"
+    elif isinstance(value, dict):
+        for variant in variants:
+            for name, item in value.items():
+                if name in variant.get("properties", {}):
+                    _lax_coercions(variant["properties"][name], defs, item, f"{path}.{name}" if path else name,
+                                   errors)
+    elif isinstance(value, list):
+        for variant in variants:
+            if "items" in variant:
+                for i, item in enumerate(value):
+                    _lax_coercions(variant["items"], defs, item, f"{path}[{i}]", errors)
+
+
+def _nul_characters(value: Any, path: str, errors: dict[str, str]) -> None:
+    """Name every string holding U+0000: PostgreSQL cannot store or even compare such text."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            errors[path or "body"] = "text must not contain the NUL character (\\u0000)"
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _nul_characters(name, path or "body", errors)
+            _nul_characters(item, f"{path}.{name}" if path else str(name), errors)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _nul_characters(item, f"{path}[{i}]", errors)
+
+
+def _refuse(errors: dict[str, str]) -> None:
+    if errors:
+        summary = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
+        raise ValidationError(f"invalid input: {summary}", fields=errors)
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    data = _json_body()
+    schema = _json_schema(model)
+    errors: dict[str, str] = {}
+    _nul_characters(data, "", errors)
+    _lax_coercions(schema, schema.get("$defs", {}), data, "", errors)
+    _refuse(errors)
+    return parse(model, data)
+
+
+def _no_body() -> None:
+    """An operation without a body accepts none, or an empty JSON object; anything else is a mistake."""
+    if not request.get_data().strip():
+        return
+    if _json_body() != {}:
+        raise ValidationError("this endpoint takes no request body", code="unexpected_body")
+
+
+def _check_ids(path_args: dict[str, Any]) -> None:
+    for name, value in path_args.items():
+        if isinstance(value, int) and value > MAX_ID:  # beyond any id: the database would refuse the number
+            raise NotFound(f"no {name.removesuffix('_id')} {value}")
+
+
+def _query_args(schema: type[BaseModel] | None) -> dict[str, Any]:
+    known = set(schema.model_fields) if schema is not None else set()
     unknown = sorted(set(request.args) - known)
     if unknown:
         raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}",
                               fields={name: "unknown parameter" for name in unknown})
-    return {k: v for k, v in request.args.items() if v != ""}
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise ValidationError(f"query parameter(s) given more than once: {', '.join(repeated)}",
+                              fields={name: "given more than once" for name in repeated})
+    args = {k: v for k, v in request.args.items() if v != ""}
+    errors: dict[str, str] = {}
+    _nul_characters(args, "", errors)
+    _refuse(errors)
+    return args
 
 
 def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
@@ -89,10 +185,14 @@ def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[
             kwargs: dict[str, Any] = dict(path_args)
             if meta.authenticated:
                 kwargs["actor"] = authenticate()
+            _check_ids(path_args)
+            args = _query_args(meta.query)
             if meta.query is not None:
-                kwargs["query"] = parse(meta.query, _query_args(meta.query))
+                kwargs["query"] = parse(meta.query, args)
             if meta.body is not None:
-                kwargs["body"] = parse(meta.body, _json_body())
+                kwargs["body"] = _parse_body(meta.body)
+            else:
+                _no_body()
             result = view(**kwargs)
             db().commit()
             if result is None:
@@ -116,6 +216,9 @@ _ERROR_SCHEMA = {
 }
 
 
+_WRITES = {"post", "put", "patch", "delete"}
+
+
 def _path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
@@ -134,7 +237,7 @@ def openapi_spec(app: Flask) -> dict[str, Any]:
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             ops.append((_path(rule.rule), method.lower(), meta, sorted(rule.arguments)))
-    models = {m for _, _, meta, _ in ops for m in (meta.body, meta.response) if m}
+    models = {m for _, _, meta, _ in ops for m in (meta.body, meta.response, meta.query) if m}
     _, defs = models_json_schema(
         [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)], ref_template=_REF)
     for name, schema in sorted(defs.get("$defs", {}).items()):
@@ -156,11 +259,11 @@ def openapi_spec(app: Flask) -> dict[str, Any]:
         if meta.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": _REF.format(model=meta.body.__name__)}}}}
-        ok: dict[str, Any] = {"description": "OK"}
+        ok: dict[str, Any] = {"description": "OK" if meta.response is not None else "No content"}
         if meta.response is not None:
             ok["content"] = {"application/json": {"schema": {"$ref": _REF.format(model=meta.response.__name__)}}}
-        op["responses"][str(meta.status)] = ok
-        codes = set(meta.errors) | ({400, 422} if meta.body or meta.query else set()) | (
+        op["responses"][str(meta.status if meta.response is not None else 204)] = ok
+        codes = set(meta.errors) | {422} | ({400, 413, 415} if method in _WRITES else set()) | (
             {401, 403} if meta.authenticated else set()) | ({404} if args else set())
         for code in sorted(codes):
             op["responses"][str(code)] = {"description": "Error", "content": {"application/json": {

@@ -15,14 +15,22 @@ from hub.orders.status import allowed_moves
 TAG = "orders"
 
 
+_ORDER_AMOUNTS = ("subtotal", "discount_total", "shipping_total", "tax_total", "grand_total", "refunded_total")
+_LINE_AMOUNTS = ("unit_price", "discount", "tax", "line_total")
+
+
 def _order(order: Order, detail: bool = False) -> OrderOut:
+    db().flush()  # rows added by the use case (timeline events, shipments) get their ids and timestamps
+    # Amounts are stored with 4 decimals; the API shows them in the currency's ISO minor units (JPY 0, KWD 3).
     fields = {k: getattr(order, k) for k in OrderOut.model_fields
               if k not in {"channel", "allowed_moves", "lines", "status"}}
+    fields.update({k: order.money(getattr(order, k)).amount for k in _ORDER_AMOUNTS})
     fields.update(
         channel=order.channel.name, status=str(order.status),
         allowed_moves=sorted(str(s) for s in allowed_moves(order.status)),
-        lines=[OrderLineOut.model_validate({**{k: getattr(line, k) for k in OrderLineOut.model_fields
-                                               if k != "matched"}, "matched": line.is_matched})
+        lines=[OrderLineOut.model_validate({
+            **{k: getattr(line, k) for k in OrderLineOut.model_fields if k != "matched"},
+            **{k: order.money(getattr(line, k)).amount for k in _LINE_AMOUNTS}, "matched": line.is_matched})
                for line in order.lines],
     )
     if not detail:

@@ -11,6 +11,7 @@ from hub.api.framework import next_cursor, operation
 from hub.api.schemas import ProductOut, ProductPage
 from hub.catalog import products
 from hub.catalog.schemas import ProductIn
+from hub.db import MAX_ID
 from hub.extensions import db
 
 TAG = "products"
@@ -19,7 +20,7 @@ TAG = "products"
 class ProductQuery(Strict):
     q: str = Field(default="", max_length=200, description="Search SKU, title or exact GTIN")
     active: bool | None = None
-    after: int = Field(default=0, ge=0, description="Keyset cursor: `next_after` of the previous page")
+    after: int = Field(default=0, ge=0, le=MAX_ID, description="Keyset cursor: `next_after` of the previous page")
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -50,6 +51,6 @@ def update_product(actor: Actor, product_id: int, body: ProductIn) -> ProductOut
 
 
 @api.route("/products/<int:product_id>", methods=["DELETE"])
-@operation(summary="Delete a product (soft if it is on orders)", tag=TAG)
+@operation(summary="Delete a product (soft if it is on orders)", status=204, errors=(404,), tag=TAG)
 def delete_product(actor: Actor, product_id: int) -> None:
     products.delete_product(db(), actor, product_id)

@@ -11,6 +11,7 @@ from hub.api.framework import next_cursor, operation
 from hub.api.schemas import StockLevelOut, StockLevelPage, WarehouseList, WarehouseOut
 from hub.catalog import stock
 from hub.catalog.schemas import StockAdjustment, StockReceipt, WarehouseIn
+from hub.db import MAX_ID
 from hub.extensions import db
 
 TAG = "stock"
@@ -19,7 +20,7 @@ TAG = "stock"
 class StockQuery(Strict):
     sku: str = Field(default="", max_length=64)
     warehouse: str = Field(default="", max_length=32)
-    after: int = Field(default=0, ge=0)
+    after: int = Field(default=0, ge=0, le=MAX_ID, description="Keyset cursor: `next_after` of the previous page")
     limit: int = Field(default=100, ge=1, le=200)
 
 

@@ -11,8 +11,8 @@ from hub.accounts.models import Role, Seller
 from hub.catalog.models import Product, ProductTranslation
 from hub.catalog.schemas import ProductIn
 from hub.errors import Conflict, NotFound
-from hub.money import Money
 from hub.orders.models import OrderLine
+from hub.orders.totals import exact
 from hub.timeutil import utcnow
 
 
@@ -70,7 +70,7 @@ def update_product(session: Session, actor: Actor, product_id: int, data: Produc
 
 
 def _apply(product: Product, data: ProductIn) -> None:
-    money = Money.of(data.base_price, product.currency)
+    money = exact(data.base_price, product.currency, "base_price")  # EUR 1.001 is refused, not rounded
     fields = data.model_dump(exclude={"translations", "base_price"})
     for name, value in fields.items():
         setattr(product, name, value)

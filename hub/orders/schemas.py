@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import AwareDatetime, EmailStr, Field, field_validator, model_validator
 
 from hub.accounts.schemas import Strict, check_currency
 from hub.catalog.schemas import SKU_PATTERN, check_country
+from hub.db import MAX_ID
 from hub.orders.status import OrderStatus
+from hub.timeutil import ensure_utc
 
 MAX_LINES = 500
+
+
+def check_utc(value: datetime | None) -> datetime | None:
+    """An aware datetime that also exists in UTC (0001-01-01T00:00+01:00 does not)."""
+    if value is None:
+        return None
+    try:
+        ensure_utc(value)
+    except OverflowError:
+        raise ValueError("date is out of range") from None
+    return value
 
 
 class Address(Strict):
@@ -63,6 +77,8 @@ class OrderIn(Strict):
     def _currency(cls, v: str | None) -> str | None:
         return check_currency(v) if v else None
 
+    _placed_at = field_validator("placed_at")(check_utc)
+
 
 class StatusMove(Strict):
     status: OrderStatus
@@ -85,7 +101,7 @@ class ShipLine(Strict):
 
 
 class ShipmentIn(Strict):
-    lines: list[ShipLine] | None = Field(default=None, max_length=MAX_LINES,
+    lines: list[ShipLine] | None = Field(default=None, min_length=1, max_length=MAX_LINES,
                                          description="Omit to ship everything still open")
     carrier: str = Field(default="", max_length=64)
     tracking_number: str = Field(default="", max_length=64)
@@ -100,9 +116,11 @@ class OrderFilters(Strict):
     placed_from: AwareDatetime | None = None
     placed_to: AwareDatetime | None = None
     unmatched: bool | None = None
-    after: int | None = Field(default=None, gt=0, description="Keyset cursor: the last id of the previous page")
+    after: int | None = Field(default=None, gt=0, le=MAX_ID,
+                              description="Keyset cursor: the last id of the previous page")
     limit: int = Field(default=50, ge=1, le=200)
 
     _country = field_validator("country")(lambda v: check_country(v) if v else None)
     _currency = field_validator("currency")(lambda v: check_currency(v) if v else None)
+    _placed = field_validator("placed_from", "placed_to")(check_utc)
 

@@ -18,11 +18,11 @@ from hub.accounts.models import Role, Seller
 from hub.catalog import stock
 from hub.catalog.models import Product
 from hub.channels.models import DIRECT, Channel
-from hub.errors import Conflict, NotFound, ValidationError
+from hub.errors import Conflict, IllegalTransition, NotFound, ValidationError
 from hub.money import Money
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.orders.schemas import OrderFilters, OrderIn, ShipmentIn, StatusMove
-from hub.orders.status import HOLDS_STOCK, OrderStatus, check_move
+from hub.orders.status import OrderStatus, check_move
 from hub.orders.totals import LinePrice, exact, order_totals
 from hub.timeutil import utcnow
 
@@ -88,9 +88,11 @@ def create_order(session: Session, actor: Actor, data: OrderIn) -> Order:
             discount=line_totals.discount.amount, tax=line_totals.tax.amount, line_total=line_totals.total.amount,
         ))
     _event(order, actor, "created", f"order created, total {totals.grand_total}", to_status=S.PENDING)
-    session.add(order)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending *before* it starts, so a
+        # duplicate added earlier would fail outside the savepoint and leave the session unusable.
         with session.begin_nested():
+            session.add(order)
             session.flush()
     except IntegrityError:
         existing = session.scalar(sa.select(Order.id).where(Order.channel_id == channel.id,
@@ -166,13 +168,15 @@ def move(session: Session, actor: Actor, order_id: int, data: StatusMove) -> Ord
                               fields={"status": "use the shipment endpoint"})
     if target is S.FULFILLED:
         return ship(session, actor, order_id, ShipmentIn(), note=data.note)
-    if target is S.CANCELLED or (target is S.REFUNDED and order.status in HOLDS_STOCK):
-        for line in order.lines:
-            stock.release_line(session, actor, line, reason=f"order {order.external_id} {target}")
     if target is S.REFUNDED:
         order.refunded_total = order.grand_total
     if target is S.PARTIALLY_REFUNDED:
-        target = _partial_refund(order, data.amount)
+        target = _partial_refund(order, data.amount)  # refunded once the refunds reach the total
+    if target in (S.CANCELLED, S.REFUNDED):
+        # A closed order holds nothing: give back every unit it still has reserved (none once shipped).
+        # Reservations, not the previous status, say what is held: paid -> partially_refunded keeps them.
+        for line in order.lines:
+            stock.release_line(session, actor, line, reason=f"order {order.external_id} {target}")
     _transition(order, actor, target, data.note)
     return order
 
@@ -200,8 +204,8 @@ def ship(session: Session, actor: Actor, order_id: int, data: ShipmentIn, note: 
     actor.require(Role.STAFF, "ship orders")
     order = get_order(session, actor, order_id, for_update=True)
     if order.status not in (S.PAID, S.PARTIALLY_FULFILLED):
-        raise ValidationError(f"an order that is {order.status} cannot ship; it must be paid first",
-                              fields={"status": str(order.status)}, code="illegal_transition")
+        raise IllegalTransition(f"an order that is {order.status} cannot ship; only paid orders ship",
+                                fields={"status": str(order.status)})
     by_id = {line.id: line for line in order.lines}
     wanted = ([(by_id.get(item.line_id), item.quantity, item.line_id) for item in data.lines] if data.lines
               else [(line, line.quantity_open, line.id) for line in order.lines if line.quantity_open])
