@@ -151,6 +151,11 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
     return user
 
 
+def own_user(session: Session, actor: Actor) -> User:
+    """The acting user's own row, with its seller (to show their settings)."""
+    return _own_user(session, actor)
+
+
 def _own_user(session: Session, actor: Actor) -> User:
     user = session.get(User, actor.user_id)
     if user is None:

@@ -78,6 +78,14 @@ def list_levels(session: Session, actor: Actor, *, sku: str = "", warehouse: str
     return list(session.scalars(query.order_by(StockLevel.id).limit(limit)))
 
 
+def levels_of_products(session: Session, actor: Actor, product_ids: list[int]) -> list[StockLevel]:
+    """The levels of a page of products (the dashboard's stock grid); levels of other sellers never."""
+    if not product_ids:
+        return []
+    return list(session.scalars(sa.select(StockLevel).where(
+        actor.sees(StockLevel.seller_id), StockLevel.product_id.in_(product_ids))))
+
+
 def _level_id(session: Session, seller_id: int, product_id: int, warehouse_id: int) -> int:
     insert_ignoring_duplicates(session, StockLevel.__table__, {
         "seller_id": seller_id, "product_id": product_id, "warehouse_id": warehouse_id, "on_hand": 0, "reserved": 0,

@@ -1,0 +1,164 @@
+"""The user's own account (profile, password, API tokens), the seller's settings and the team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+
+from hub.accounts import services
+from hub.accounts.models import Role
+from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings
+from hub.errors import DomainError
+from hub.extensions import db, hub
+from hub.validation import parse
+from hub.web.forms import failure, flat_form, nested_form
+from hub.web.session_user import WebUser
+
+bp = Blueprint("account", __name__, template_folder="templates", url_prefix="/account")
+
+ROLES = [(r.value, r.value) for r in (Role.VIEWER, Role.STAFF, Role.OWNER)]
+
+
+def _profile_page(failed: str | None = None, errors: dict[str, str] | None = None,
+                  form: dict[str, Any] | None = None, status: int = 200):
+    user = services.own_user(db(), current_user.actor)
+    if failed != "profile":
+        form = {"name": user.name, "locale": user.locale or "", "timezone": user.timezone or ""}
+    return render_template("account/profile.html", user=user, form=form, failed=failed,
+                           errors=errors or {}), status
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def profile():
+    if request.method == "POST":
+        data = nested_form()
+        try:
+            services.update_profile(db(), current_user.actor, parse(ProfileUpdate, data))
+            db().commit()
+        except DomainError as exc:
+            errors, status = failure(exc)
+            return _profile_page("profile", errors, flat_form(data), status)
+        flash("Profile saved.", "success")
+        return redirect(url_for(".profile"))
+    return _profile_page()
+
+
+@bp.route("/password", methods=["POST"])
+@login_required
+def password():
+    try:
+        user = services.change_password(db(), hub().security, current_user.actor,
+                                        parse(PasswordChange, nested_form()))
+        db().commit()
+    except DomainError as exc:
+        errors, status = failure(exc)
+        return _profile_page("password", errors, {}, status)  # passwords are never sent back
+    # The new session version ends every other session of the user; this one logs in again under it.
+    login_user(WebUser(user))
+    flash("Password changed. Your other sessions have been logged out.", "success")
+    return redirect(url_for(".profile"))
+
+
+@bp.route("/seller", methods=["GET", "POST"])
+@login_required
+def seller():
+    session, actor = db(), current_user.actor
+    errors: dict[str, str] = {}
+    status = 200
+    form: dict[str, Any] | None = None
+    if request.method == "POST":
+        data = nested_form(booleans=("prices_include_tax",))
+        try:
+            services.update_seller(session, actor, parse(SellerSettings, data))
+            session.commit()
+        except DomainError as exc:
+            errors, status = failure(exc)
+            form = flat_form(data)
+        else:
+            flash("Seller settings saved.", "success")
+            return redirect(url_for(".seller"))
+    current = services.own_user(session, actor).seller
+    if form is None and current is not None:
+        form = {name: getattr(current, name) for name in SellerSettings.model_fields}
+    return render_template("account/seller.html", seller=current, form=form or {}, errors=errors), status
+
+
+@bp.route("/team", methods=["GET", "POST"])
+@login_required
+def team():
+    session, actor = db(), current_user.actor
+    errors: dict[str, str] = {}
+    status = 200
+    form: dict[str, Any] = {"role": Role.STAFF.value}
+    if request.method == "POST":
+        data = nested_form()
+        try:
+            user = services.add_user(session, hub().security, actor, parse(NewUser, data))
+            session.commit()
+        except DomainError as exc:
+            errors, status = failure(exc)
+            form = {k: v for k, v in flat_form(data).items() if k != "password"}
+        else:
+            flash(f"{user.name} ({user.email}) can now log in as {user.role}. Hand over the first password "
+                  "safely and ask them to change it.", "success")
+            return redirect(url_for(".team"))
+    return render_template("account/team.html", rows=services.list_users(session, actor), form=form,
+                           errors=errors, roles=ROLES), status
+
+
+def _set_active(user_id: int, active: bool):
+    user = services.set_user_active(db(), current_user.actor, user_id, active)
+    db().commit()
+    if active:
+        flash(f"{user.name} can log in again.", "success")
+    else:
+        flash(f"{user.name} is deactivated and logged out everywhere.", "success")
+    return redirect(url_for(".team"))
+
+
+@bp.route("/team/<int:user_id>/deactivate", methods=["POST"])
+@login_required
+def deactivate_user(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.route("/team/<int:user_id>/activate", methods=["POST"])
+@login_required
+def activate_user(user_id: int):
+    return _set_active(user_id, True)
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    session, actor = db(), current_user.actor
+    errors: dict[str, str] = {}
+    status = 200
+    form: dict[str, Any] = {}
+    created = secret = None
+    if request.method == "POST":
+        data = nested_form()
+        try:
+            created, secret = services.create_token(session, actor, parse(NewToken, data))
+            session.commit()
+        except DomainError as exc:
+            errors, status = failure(exc)
+            form = flat_form(data)
+    # The new token is shown in this one response and kept nowhere (a redirect would have to store it).
+    response = make_response(render_template("account/tokens.html", rows=services.list_tokens(session, actor),
+                                             created=created, secret=secret, form=form, errors=errors), status)
+    if secret:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    token = services.revoke_token(db(), current_user.actor, token_id)
+    db().commit()
+    flash(f"Token {token.name} ({token.prefix}…) revoked: it no longer works.", "success")
+    return redirect(url_for(".tokens"))

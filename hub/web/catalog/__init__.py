@@ -1,0 +1,121 @@
+"""Products: list and search, create, edit (with translations), delete; stock and ledger per product."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from hub.accounts.models import Role
+from hub.catalog import products, stock
+from hub.catalog.models import Product
+from hub.catalog.schemas import ProductIn
+from hub.errors import DomainError
+from hub.extensions import db
+from hub.validation import parse
+from hub.web.forms import cursor_arg, failure, flat_form, nested_form, row_count
+
+bp = Blueprint("catalog", __name__, template_folder="templates", url_prefix="/products")
+
+PAGE = 50  # the page size the pager macro expects
+RECENT_MOVEMENTS = 20
+LEDGER_ROWS = 200
+BOOLEANS = ("is_active",)
+FIELDS = ("sku", "title", "description", "weight_grams", "gtin", "hs_code", "country_of_origin", "is_active")
+
+
+def _form_of(product: Product) -> dict[str, Any]:
+    form: dict[str, Any] = {name: getattr(product, name) for name in FIELDS if getattr(product, name) is not None}
+    form["base_price"] = product.price.amount
+    for i, t in enumerate(product.translations):
+        form.update({f"translations[{i}].locale": t.locale, f"translations[{i}].title": t.title,
+                     f"translations[{i}].description": t.description})
+    return form
+
+
+@bp.route("", endpoint="products")
+@login_required
+def products_list():
+    q = request.args.get("q", "").strip()[:200]
+    rows = products.list_products(db(), current_user.actor, search=q, after_id=cursor_arg(), limit=PAGE)
+    return render_template("catalog/products.html", rows=rows, q=q, args={"q": q} if q else {})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_product():
+    actor = current_user.actor
+    actor.require(Role.STAFF, "create products")
+    form: dict[str, Any] = {"is_active": True}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        data = nested_form(booleans=BOOLEANS)
+        try:
+            product = products.create_product(db(), actor, parse(ProductIn, data))
+            db().commit()
+        except DomainError as exc:
+            errors, status = failure(exc)
+            form = flat_form(data)
+        else:
+            flash(f"Product {product.sku} created.", "success")
+            return redirect(url_for(".edit_product", product_id=product.id))
+    return render_template("catalog/new.html", form=form, errors=errors,
+                           translation_rows=row_count(form, "translations", 2)), status
+
+
+@bp.route("/<int:product_id>", methods=["GET", "POST"])
+@login_required
+def edit_product(product_id: int):
+    session, actor = db(), current_user.actor
+    product = products.get_product(session, actor, product_id)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        data = nested_form(booleans=BOOLEANS)
+        try:
+            products.update_product(session, actor, product_id, parse(ProductIn, data))
+            session.commit()
+        except DomainError as exc:
+            errors, status = failure(exc)
+            form = flat_form(data)
+        else:
+            flash(f"Product {product.sku} saved.", "success")
+            return redirect(url_for(".edit_product", product_id=product_id))
+    else:
+        form = _form_of(product)
+    return render_template(
+        "catalog/edit.html", product=product, form=form, errors=errors,
+        translation_rows=row_count(form, "translations", 2),
+        levels=stock.levels_for(session, actor, product_id),
+        ledger=stock.movements(session, actor, product_id, limit=RECENT_MOVEMENTS),
+        warehouses={w.id: w for w in stock.list_warehouses(session, actor)},
+    ), status
+
+
+@bp.route("/<int:product_id>/stock")
+@login_required
+def product_stock(product_id: int):
+    session, actor = db(), current_user.actor
+    return render_template(
+        "catalog/stock.html", product=products.get_product(session, actor, product_id),
+        levels=stock.levels_for(session, actor, product_id),
+        ledger=stock.movements(session, actor, product_id, limit=LEDGER_ROWS), limit=LEDGER_ROWS,
+        warehouses={w.id: w for w in stock.list_warehouses(session, actor)},
+    )
+
+
+@bp.route("/<int:product_id>/delete", methods=["POST"])
+@login_required
+def delete_product(product_id: int):
+    session, actor = db(), current_user.actor
+    sku = products.get_product(session, actor, product_id).sku
+    soft = products.delete_product(session, actor, product_id)
+    session.commit()
+    if soft:
+        flash(f"Product {sku} is on orders, so it was archived instead: it is hidden and inactive, "
+              "and its orders still show it.", "info")
+    else:
+        flash(f"Product {sku} deleted.", "success")
+    return redirect(url_for(".products"))
