@@ -8,13 +8,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 
 from hub.config import load_settings
+from hub.db import MAX_ID
 from hub.extensions import Hub, close_session
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_SECRET = "dev-only-change-me"  # noqa: S105  (the placeholder we refuse in production)
+
+
+def _up_to(limit: str) -> str:
+    """A regex for the decimal numbers 1..limit without leading zeros (limit given as digits)."""
+    n = len(limit)
+    options = [rf"[1-9]\d{{0,{n - 2}}}"] if n > 1 else []
+    for i, digit in enumerate(limit):
+        low = "1" if i == 0 else "0"
+        if int(digit) > int(low):
+            top = str(int(digit) - 1)
+            options.append(f"{limit[:i]}[{low}-{top}]" + (rf"\d{{{n - i - 1}}}" if i < n - 1 else ""))
+    options.append(limit)
+    return "(?:" + "|".join(options) + ")"
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a row id, 1..MAX_ID. A larger number matches no route and is a plain 404, instead of
+    reaching the database, whose drivers fail on numbers beyond the INTEGER columns. The limit is in the
+    regex itself: werkzeug turns a converter refusing a value after the match into a misleading 405."""
+
+    regex = _up_to(str(MAX_ID))
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,6 +54,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(settings)
+    app.url_map.converters["id"] = IdConverter
     app.extensions["hub"] = Hub.from_settings(settings)
     app.teardown_appcontext(close_session)
 

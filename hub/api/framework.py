@@ -25,10 +25,9 @@ from pydantic.json_schema import models_json_schema
 
 from hub.accounts.actor import Actor
 from hub.accounts.services import actor_for, user_for_token
-from hub.db import MAX_ID
-from hub.errors import AuthenticationFailed, NotFound, ValidationError
+from hub.errors import AuthenticationFailed, ValidationError
 from hub.extensions import db, rescope
-from hub.validation import parse
+from hub.validation import nul_characters, parse, refuse
 
 API_PREFIX = "/api/v1"
 _REF = "#/components/schemas/{model}"
@@ -113,33 +112,12 @@ def _lax_coercions(schema: dict[str, Any], defs: dict[str, Any], value: Any, pat
                     _lax_coercions(variant["items"], defs, item, f"{path}[{i}]", errors)
 
 
-def _nul_characters(value: Any, path: str, errors: dict[str, str]) -> None:
-    """Name every string holding U+0000: PostgreSQL cannot store or even compare such text."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            errors[path or "body"] = "text must not contain the NUL character (\\u0000)"
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            _nul_characters(name, path or "body", errors)
-            _nul_characters(item, f"{path}.{name}" if path else str(name), errors)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _nul_characters(item, f"{path}[{i}]", errors)
-
-
-def _refuse(errors: dict[str, str]) -> None:
-    if errors:
-        summary = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
-        raise ValidationError(f"invalid input: {summary}", fields=errors)
-
-
 def _parse_body(model: type[BaseModel]) -> BaseModel:
     data = _json_body()
     schema = _json_schema(model)
-    errors: dict[str, str] = {}
-    _nul_characters(data, "", errors)
+    errors = nul_characters(data)
     _lax_coercions(schema, schema.get("$defs", {}), data, "", errors)
-    _refuse(errors)
+    refuse(errors)
     return parse(model, data)
 
 
@@ -149,12 +127,6 @@ def _no_body() -> None:
         return
     if _json_body() != {}:
         raise ValidationError("this endpoint takes no request body", code="unexpected_body")
-
-
-def _check_ids(path_args: dict[str, Any]) -> None:
-    for name, value in path_args.items():
-        if isinstance(value, int) and value > MAX_ID:  # beyond any id: the database would refuse the number
-            raise NotFound(f"no {name.removesuffix('_id')} {value}")
 
 
 def _query_args(schema: type[BaseModel] | None) -> dict[str, Any]:
@@ -167,11 +139,7 @@ def _query_args(schema: type[BaseModel] | None) -> dict[str, Any]:
     if repeated:
         raise ValidationError(f"query parameter(s) given more than once: {', '.join(repeated)}",
                               fields={name: "given more than once" for name in repeated})
-    args = {k: v for k, v in request.args.items() if v != ""}
-    errors: dict[str, str] = {}
-    _nul_characters(args, "", errors)
-    _refuse(errors)
-    return args
+    return {k: v for k, v in request.args.items() if v != ""}
 
 
 def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
@@ -185,7 +153,6 @@ def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[
             kwargs: dict[str, Any] = dict(path_args)
             if meta.authenticated:
                 kwargs["actor"] = authenticate()
-            _check_ids(path_args)
             args = _query_args(meta.query)
             if meta.query is not None:
                 kwargs["query"] = parse(meta.query, args)

@@ -62,26 +62,26 @@ def create_order(actor: Actor, body: OrderIn) -> OrderOut:
     return _order(order, detail=True)
 
 
-@api.route("/orders/<int:order_id>", methods=["GET"])
+@api.route("/orders/<id:order_id>", methods=["GET"])
 @operation(summary="Get an order with its timeline", response=OrderDetailOut, tag=TAG)
 def get_order(actor: Actor, order_id: int) -> OrderOut:
     return _order(services.get_order(db(), actor, order_id), detail=True)
 
 
-@api.route("/orders/<int:order_id>/status", methods=["POST"])
+@api.route("/orders/<id:order_id>/status", methods=["POST"])
 @operation(summary="Move an order to another status", body=StatusMove, response=OrderDetailOut, errors=(409,),
            tag=TAG)
 def move_order(actor: Actor, order_id: int, body: StatusMove) -> OrderOut:
     return _order(services.move(db(), actor, order_id, body), detail=True)
 
 
-@api.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@api.route("/orders/<id:order_id>/cancel", methods=["POST"])
 @operation(summary="Cancel an order (releases its stock)", response=OrderDetailOut, errors=(409,), tag=TAG)
 def cancel_order(actor: Actor, order_id: int) -> OrderOut:
     return _order(services.move(db(), actor, order_id, StatusMove(status="cancelled")), detail=True)
 
 
-@api.route("/orders/<int:order_id>/shipments", methods=["POST"])
+@api.route("/orders/<id:order_id>/shipments", methods=["POST"])
 @operation(summary="Ship some or all open units", body=ShipmentIn, response=OrderDetailOut, status=201,
            errors=(409,), tag=TAG)
 def ship_order(actor: Actor, order_id: int, body: ShipmentIn) -> OrderOut:

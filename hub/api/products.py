@@ -38,19 +38,19 @@ def create_product(actor: Actor, body: ProductIn) -> ProductOut:
     return ProductOut.of(products.create_product(db(), actor, body))
 
 
-@api.route("/products/<int:product_id>", methods=["GET"])
+@api.route("/products/<id:product_id>", methods=["GET"])
 @operation(summary="Get a product", response=ProductOut, tag=TAG)
 def get_product(actor: Actor, product_id: int) -> ProductOut:
     return ProductOut.of(products.get_product(db(), actor, product_id))
 
 
-@api.route("/products/<int:product_id>", methods=["PUT"])
+@api.route("/products/<id:product_id>", methods=["PUT"])
 @operation(summary="Replace a product's fields", body=ProductIn, response=ProductOut, errors=(409,), tag=TAG)
 def update_product(actor: Actor, product_id: int, body: ProductIn) -> ProductOut:
     return ProductOut.of(products.update_product(db(), actor, product_id, body))
 
 
-@api.route("/products/<int:product_id>", methods=["DELETE"])
+@api.route("/products/<id:product_id>", methods=["DELETE"])
 @operation(summary="Delete a product (soft if it is on orders)", status=204, errors=(404,), tag=TAG)
 def delete_product(actor: Actor, product_id: int) -> None:
     products.delete_product(db(), actor, product_id)

@@ -23,6 +23,9 @@ from hub.db import insert_ignoring_duplicates
 from hub.errors import Conflict, InsufficientStock, ValidationError
 from hub.orders.models import OrderLine
 
+# Far beyond any warehouse, and inside the INTEGER columns: a larger count is a typo, refused as input.
+MAX_UNITS = 1_000_000_000
+
 
 @dataclass(frozen=True)
 class Change:
@@ -106,6 +109,7 @@ def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: 
         sa.update(StockLevel)
         .where(StockLevel.id == level_id,
                StockLevel.reserved + change.reserved >= 0,
+               StockLevel.on_hand + change.on_hand <= MAX_UNITS,
                StockLevel.on_hand + change.on_hand >= StockLevel.reserved + change.reserved)
         .values(on_hand=StockLevel.on_hand + change.on_hand, reserved=StockLevel.reserved + change.reserved)
         .execution_options(synchronize_session=False)
@@ -135,8 +139,10 @@ def _product_and_warehouse(session: Session, actor: Actor, sku: str, code: str) 
 def receive(session: Session, actor: Actor, data: StockReceipt) -> StockLevel:
     actor.require(Role.STAFF, "receive stock")
     product, warehouse = _product_and_warehouse(session, actor, data.sku, data.warehouse)
-    apply_change(session, actor, product.id, warehouse.id,
-                 Change(MovementKind.RECEIPT, on_hand=data.quantity, reason=data.reason or "receipt"))
+    if not apply_change(session, actor, product.id, warehouse.id,
+                        Change(MovementKind.RECEIPT, on_hand=data.quantity, reason=data.reason or "receipt")):
+        raise ValidationError(f"{data.sku} in {data.warehouse} would hold more than {MAX_UNITS:,} units",
+                              fields={"quantity": f"on hand may not exceed {MAX_UNITS:,}"})
     return _level(session, product.id, warehouse.id)
 
 

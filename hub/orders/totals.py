@@ -13,6 +13,9 @@ from hub.errors import ValidationError
 from hub.money import Money, minor_units, sum_money
 
 HUNDRED = Decimal(100)
+# No order of goods comes near this; it keeps every amount well inside its Numeric(19, 4) column on
+# every backend, so an absurd input is refused as input instead of failing in the database.
+MAX_ORDER_AMOUNT = Decimal(10) ** 12
 
 
 @dataclass(frozen=True)
@@ -75,5 +78,9 @@ def order_totals(lines: list[LinePrice], shipping: Money, prices_include_tax: bo
     discount = sum_money([t.discount for t in computed], currency)
     tax = sum_money([t.tax for t in computed], currency)
     grand = sum_money([t.total for t in computed], currency) + shipping
+    if max(subtotal.amount, grand.amount) > MAX_ORDER_AMOUNT:
+        raise ValidationError(f"the order comes to {max(subtotal, grand)}, more than the {MAX_ORDER_AMOUNT:,} "
+                              "an order may total: check the prices and quantities", code="amount_too_large",
+                              fields={"lines": "total too large"})
     return OrderTotals(lines=computed, subtotal=subtotal, discount=discount, shipping=shipping, tax=tax,
                        grand_total=grand)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from hub.accounts.models import Role
-from hub.errors import DomainError, ValidationError
+from hub.errors import DomainError
+from hub.validation import nul_characters, refuse
 from hub.web import filters
-from hub.web.forms import MAX_ID
 from hub.web.session_user import WebUser, load_user
 
 log = logging.getLogger(__name__)
@@ -62,21 +61,14 @@ def init_web(app: Flask) -> None:
 
     @app.before_request
     def _no_nul_characters() -> None:
-        # PostgreSQL text cannot hold NUL: refuse it as bad input before it reaches a query.
-        if request.path.startswith("/api/"):
-            return
+        # Inputs that no schema parses (the login form, list filters) are checked here, once for all.
+        # Reading the body first caches it, so views can still read it raw after the form is parsed.
+        request.get_data()
+        fields: dict[str, str] = {}
         for source in (request.args, request.form):
-            for key, value in source.items(multi=True):
-                if "\x00" in key or "\x00" in value:
-                    raise ValidationError("text may not contain NUL characters",
-                                          fields={key.replace("\x00", ""): "contains a NUL character"})
-
-    @app.url_value_preprocessor
-    def _ids_in_range(endpoint: str | None, values: dict | None) -> None:
-        # Beyond any id the database drivers fail instead of finding nothing: such an id names nothing.
-        if values and not request.path.startswith("/api/") and any(
-                isinstance(v, int) and v > MAX_ID for v in values.values()):
-            abort(404)
+            for name, value in source.items(multi=True):
+                fields |= nul_characters({name: value})
+        refuse(fields)
 
     from hub.web.account import bp as account_bp
     from hub.web.auth import bp as auth_bp
@@ -114,15 +106,6 @@ def init_web(app: Flask) -> None:
 
             return http_error(exc)
         return render_template("error.html", code=exc.code, message=exc.description), exc.code
-
-    @app.errorhandler(sa_exc.DataError)
-    def _out_of_range(exc: sa_exc.DataError):
-        # The database refused a value the forms let through (a total or a stock count beyond its column).
-        if wants_json():
-            return _unexpected(exc)
-        log.warning("database refused a value on %s %s: %s", request.method, request.path, exc.orig)
-        return render_template("error.html", code=422, message="A number is too large to be stored. Go back and "
-                               "check the amounts and quantities."), 422
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -10,6 +10,7 @@ from typing import Any
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+from hub.db import MAX_ID
 from hub.errors import DomainError, ValidationError
 from hub.extensions import db
 
@@ -36,8 +37,6 @@ def form_data(fields: MultiDict | None = None, *, booleans: tuple[str, ...] = ()
 
 _NESTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\[\d{1,4}\]|\.[A-Za-z_]\w*)*", re.ASCII)
 _PART = re.compile(r"\[(\d+)\]|\.?([A-Za-z_]\w*)", re.ASCII)
-# Ids are INTEGER columns: a larger number names nothing (and would make the drivers fail).
-MAX_ID = 2**31 - 1
 
 
 class _Rows(dict):

@@ -235,7 +235,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         (*PRODUCT_CASES,
          Case("duplicate SKU", put("sku", "TEA-2"), 409, "duplicate_sku", "sku")),
     ),
-    f"PUT {API}/products/<int:product_id>": Endpoint(
+    f"PUT {API}/products/<id:product_id>": Endpoint(
         lambda w: {"product_id": w.product_id},
         lambda w: {"sku": "TEA-1", "title": "Tea, renamed", "base_price": "11.00", "gtin": "4006381333931",
                    "country_of_origin": "CN", "translations": [{"locale": "de_DE", "title": "Tee"}]},
@@ -243,7 +243,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         (*PRODUCT_CASES,
          Case("SKU of another product", put("sku", "TEA-2"), 409, "duplicate_sku", "sku")),
     ),
-    f"DELETE {API}/products/<int:product_id>": Endpoint(lambda w: {"product_id": w.product_id}, None, 204),
+    f"DELETE {API}/products/<id:product_id>": Endpoint(lambda w: {"product_id": w.product_id}, None, 204),
     f"POST {API}/warehouses": Endpoint(
         _no_ids,
         lambda w: {"code": "EAST", "name": "East", "country": "PL", "priority": 20},
@@ -317,7 +317,7 @@ ENDPOINTS: dict[str, Endpoint] = {
          Case("more than is in stock", put("lines[0].quantity", 10_000), 409, "insufficient_stock",
               "lines[0].quantity")),
     ),
-    f"POST {API}/orders/<int:order_id>/status": Endpoint(
+    f"POST {API}/orders/<id:order_id>/status": Endpoint(
         lambda w: {"order_id": w.pending_order_id},
         lambda w: {"status": "paid", "note": "paid by card"},
         200,
@@ -327,9 +327,9 @@ ENDPOINTS: dict[str, Endpoint] = {
          Case("illegal transition", put("status", "delivered"), 409, "illegal_transition", "status"),
          Case("partially fulfilled by status", put("status", "partially_fulfilled"), (409, 422), field="status")),
     ),
-    f"POST {API}/orders/<int:order_id>/cancel": Endpoint(
+    f"POST {API}/orders/<id:order_id>/cancel": Endpoint(
         lambda w: {"order_id": w.pending_order_id}, None, 200),
-    f"POST {API}/orders/<int:order_id>/shipments": Endpoint(
+    f"POST {API}/orders/<id:order_id>/shipments": Endpoint(
         lambda w: {"order_id": w.paid_order_id},
         lambda w: {"lines": [{"line_id": w.paid_line_id, "quantity": 1}], "carrier": "DHL",
                    "tracking_number": "00340434161094042557"},

@@ -84,3 +84,19 @@ def test_the_ledger_refuses_updates_and_deletes(sessions, alice):
         row.reason = "rewritten"
         with pytest.raises(RuntimeError, match="append-only"):
             session.flush()
+
+
+def test_a_receipt_beyond_the_largest_stock_count_is_refused_and_nothing_is_booked(sessions, alice):
+    from hub.catalog.schemas import StockReceipt
+    from hub.errors import ValidationError
+
+    stocked_product(sessions, alice.actor, "TEA-1", {"BER": 0})
+    most = StockReceipt.model_fields["quantity"].metadata[-1].le  # the largest single receipt
+    with sessions.begin() as session:
+        for _ in range(stock.MAX_UNITS // most):
+            stock.receive(session, alice.actor, StockReceipt(sku="TEA-1", warehouse="BER", quantity=most))
+    with sessions() as session, pytest.raises(ValidationError, match="more than 1,000,000,000 units"):
+        stock.receive(session, alice.actor, StockReceipt(sku="TEA-1", warehouse="BER", quantity=1))
+    with sessions() as session:
+        assert session.scalar(sa.select(StockLevel.on_hand)) == stock.MAX_UNITS
+        assert_levels_equal_ledger(session)

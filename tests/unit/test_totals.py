@@ -40,3 +40,8 @@ def test_yen_orders_have_no_minor_units():
 def test_a_discount_larger_than_its_line_is_refused():
     with pytest.raises(ValidationError, match="exceeds"):
         order_totals([line(1, "5.00", discount="6.00")], Money.of("0", "EUR"), prices_include_tax=False)
+
+
+def test_an_absurd_order_total_is_refused_as_input():
+    with pytest.raises(ValidationError, match="more than the 1,000,000,000,000 an order may total"):
+        order_totals([line(100_000, "99999999999.99")], Money.of("0", "EUR"), prices_include_tax=False)

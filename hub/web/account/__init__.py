@@ -119,13 +119,13 @@ def _set_active(user_id: int, active: bool):
     return redirect(url_for(".team"))
 
 
-@bp.route("/team/<int:user_id>/deactivate", methods=["POST"])
+@bp.route("/team/<id:user_id>/deactivate", methods=["POST"])
 @login_required
 def deactivate_user(user_id: int):
     return _set_active(user_id, False)
 
 
-@bp.route("/team/<int:user_id>/activate", methods=["POST"])
+@bp.route("/team/<id:user_id>/activate", methods=["POST"])
 @login_required
 def activate_user(user_id: int):
     return _set_active(user_id, True)
@@ -155,7 +155,7 @@ def tokens():
     return response
 
 
-@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_token(token_id: int):
     token = services.revoke_token(db(), current_user.actor, token_id)

@@ -65,7 +65,7 @@ def new_product():
                            translation_rows=row_count(form, "translations", 2)), status
 
 
-@bp.route("/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/<id:product_id>", methods=["GET", "POST"])
 @login_required
 def edit_product(product_id: int):
     session, actor = db(), current_user.actor
@@ -94,7 +94,7 @@ def edit_product(product_id: int):
     ), status
 
 
-@bp.route("/<int:product_id>/stock")
+@bp.route("/<id:product_id>/stock")
 @login_required
 def product_stock(product_id: int):
     session, actor = db(), current_user.actor
@@ -106,7 +106,7 @@ def product_stock(product_id: int):
     )
 
 
-@bp.route("/<int:product_id>/delete", methods=["POST"])
+@bp.route("/<id:product_id>/delete", methods=["POST"])
 @login_required
 def delete_product(product_id: int):
     session, actor = db(), current_user.actor

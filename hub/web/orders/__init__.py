@@ -22,7 +22,7 @@ from hub.orders.schemas import OrderFilters, OrderIn, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus, allowed_moves
 from hub.validation import parse
 from hub.web.filters import money
-from hub.web.forms import MAX_ID, failure, flat_form, nested_form, row_count
+from hub.web.forms import failure, flat_form, nested_form, row_count
 
 bp = Blueprint("orders", __name__, template_folder="templates", url_prefix="/orders")
 
@@ -66,8 +66,6 @@ def list_orders():
     rows: list[Order] = []
     try:
         filters = parse(OrderFilters, data)
-        if filters.after is not None and filters.after > MAX_ID:
-            raise ValidationError("after is not a valid cursor", fields={"after": "not a valid cursor"})
         if errors:
             raise ValidationError("invalid filter: " + ", ".join(errors), fields={})
         rows = services.list_orders(db(), current_user.actor, filters)
@@ -92,7 +90,7 @@ def _detail(order_id: int, failed: str | None = None, errors: dict[str, str] | N
     ), status
 
 
-@bp.route("/<int:order_id>")
+@bp.route("/<id:order_id>")
 @login_required
 def detail(order_id: int):
     return _detail(order_id)
@@ -115,7 +113,7 @@ def _act(order_id: int, name: str, action: Callable[[Session, Actor], tuple[Orde
     return redirect(url_for(".detail", order_id=order_id))
 
 
-@bp.route("/<int:order_id>/status", methods=["POST"])
+@bp.route("/<id:order_id>/status", methods=["POST"])
 @login_required
 def move(order_id: int):
     def run(session: Session, actor: Actor) -> tuple[Order, str]:
@@ -125,7 +123,7 @@ def move(order_id: int):
     return _act(order_id, "move", run)
 
 
-@bp.route("/<int:order_id>/cancel", methods=["POST"])
+@bp.route("/<id:order_id>/cancel", methods=["POST"])
 @login_required
 def cancel(order_id: int):
     def run(session: Session, actor: Actor) -> tuple[Order, str]:
@@ -135,7 +133,7 @@ def cancel(order_id: int):
     return _act(order_id, "cancel", run)
 
 
-@bp.route("/<int:order_id>/ship", methods=["POST"])
+@bp.route("/<id:order_id>/ship", methods=["POST"])
 @login_required
 def ship(order_id: int):
     inputs: list[str] = []  # the quantity input of each shipped line, in the order sent
