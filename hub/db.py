@@ -8,7 +8,7 @@ another seller. A platform admin's session carries no scope.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -153,3 +154,27 @@ def insert_ignoring_duplicates(session: Session, table: sa.Table, values: dict[s
     else:
         from sqlalchemy.dialects.sqlite import insert
     session.execute(insert(table).values(**values).on_conflict_do_nothing())
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)  # psycopg
+    return sqlstate == "23505" if sqlstate else "UNIQUE constraint failed" in str(exc.orig)
+
+
+@contextmanager
+def unique_or_raise(session: Session, error: Callable[[], Exception]) -> Iterator[None]:
+    """Run the block's writes in a savepoint; if a unique constraint refuses them, undo only the block
+    and raise `error()` (called after the rollback, so it may query). The database's constraint
+    decides, so two racing requests cannot both pass.
+
+    Make the writes *inside* the block: begin_nested() flushes what is already pending before the
+    savepoint starts, so a conflicting row added earlier would fail outside it.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as exc:
+        if not _is_unique_violation(exc):
+            raise
+        raise error() from None

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.accounts.actor import Actor
@@ -16,6 +15,7 @@ from hub.accounts.models import ApiToken, Role, Seller, User
 from hub.accounts.passwords import Hasher, PasswordPolicy
 from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings, SignUp
 from hub.channels.models import DIRECT, Channel
+from hub.db import unique_or_raise
 from hub.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from hub.timeutil import utcnow
 
@@ -52,13 +52,12 @@ def sign_up(session: Session, security: Security, data: SignUp) -> User:
 
 
 def _add_user(session: Session, user: User) -> User:
-    session.add(user)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise Conflict("an account with this email already exists", fields={"email": "already registered"},
-                       code="email_taken") from None
+    def taken() -> Conflict:
+        return Conflict("an account with this email already exists", fields={"email": "already registered"},
+                        code="email_taken")
+
+    with unique_or_raise(session, taken):
+        session.add(user)
     return user
 
 

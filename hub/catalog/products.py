@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from hub.accounts.actor import Actor
 from hub.accounts.models import Role, Seller
 from hub.catalog.models import Product, ProductTranslation
 from hub.catalog.schemas import ProductIn
+from hub.db import unique_or_raise
 from hub.errors import Conflict, NotFound
 from hub.orders.models import OrderLine
 from hub.orders.totals import exact
@@ -55,17 +55,17 @@ def create_product(session: Session, actor: Actor, data: ProductIn) -> Product:
     actor.require(Role.STAFF, "create products")
     seller = _seller(session, actor)
     product = Product(seller_id=seller.id, currency=seller.base_currency)
-    _apply(product, data)
-    session.add(product)
-    _flush_unique_sku(session, data.sku)
+    with unique_or_raise(session, lambda: _duplicate_sku(data.sku)):
+        _apply(product, data)
+        session.add(product)
     return product
 
 
 def update_product(session: Session, actor: Actor, product_id: int, data: ProductIn) -> Product:
     actor.require(Role.STAFF, "edit products")
     product = get_product(session, actor, product_id)
-    _apply(product, data)
-    _flush_unique_sku(session, data.sku)
+    with unique_or_raise(session, lambda: _duplicate_sku(data.sku)):
+        _apply(product, data)
     return product
 
 
@@ -89,13 +89,9 @@ def _apply(product: Product, data: ProductIn) -> None:
             row.title, row.description = t.title, t.description
 
 
-def _flush_unique_sku(session: Session, sku: str) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"SKU {sku} is already used by another product", fields={"sku": "already used"},
-                       code="duplicate_sku") from None
+def _duplicate_sku(sku: str) -> Conflict:
+    return Conflict(f"SKU {sku} is already used by another product", fields={"sku": "already used"},
+                    code="duplicate_sku")
 
 
 def delete_product(session: Session, actor: Actor, product_id: int) -> bool:

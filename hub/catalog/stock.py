@@ -19,7 +19,7 @@ from hub.accounts.models import Role
 from hub.catalog.models import MovementKind, Product, StockLevel, StockMovement, StockReservation, Warehouse
 from hub.catalog.products import find_by_sku, get_product
 from hub.catalog.schemas import StockAdjustment, StockReceipt, WarehouseIn
-from hub.db import insert_ignoring_duplicates
+from hub.db import insert_ignoring_duplicates, unique_or_raise
 from hub.errors import Conflict, InsufficientStock, ValidationError
 from hub.orders.models import OrderLine
 
@@ -40,13 +40,12 @@ class Change:
 
 def create_warehouse(session: Session, actor: Actor, data: WarehouseIn) -> Warehouse:
     actor.require(Role.STAFF, "create warehouses")
-    actor.acting_seller("create warehouses")
-    if session.scalar(sa.select(Warehouse.id).where(Warehouse.seller_id == actor.seller_id,
-                                                    Warehouse.code == data.code)) is not None:
-        raise Conflict(f"warehouse {data.code} already exists", fields={"code": "already used"})
-    warehouse = Warehouse(seller_id=actor.seller_id, **data.model_dump())
-    session.add(warehouse)
-    session.flush()
+    warehouse = Warehouse(seller_id=actor.acting_seller("create warehouses"), **data.model_dump())
+    def taken() -> Conflict:
+        return Conflict(f"warehouse {data.code} already exists", fields={"code": "already used"})
+
+    with unique_or_raise(session, taken):
+        session.add(warehouse)
     return warehouse
 
 

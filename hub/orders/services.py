@@ -10,7 +10,6 @@ import secrets
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from hub.accounts.actor import Actor
@@ -18,6 +17,7 @@ from hub.accounts.models import Role, Seller
 from hub.catalog import stock
 from hub.catalog.models import Product
 from hub.channels.models import DIRECT, Channel
+from hub.db import unique_or_raise
 from hub.errors import Conflict, IllegalTransition, NotFound, ValidationError
 from hub.money import Money
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
@@ -88,17 +88,14 @@ def create_order(session: Session, actor: Actor, data: OrderIn) -> Order:
             discount=line_totals.discount.amount, tax=line_totals.tax.amount, line_total=line_totals.total.amount,
         ))
     _event(order, actor, "created", f"order created, total {totals.grand_total}", to_status=S.PENDING)
-    try:
-        # Added inside the savepoint: begin_nested() flushes what is pending *before* it starts, so a
-        # duplicate added earlier would fail outside the savepoint and leave the session unusable.
-        with session.begin_nested():
-            session.add(order)
-            session.flush()
-    except IntegrityError:
+    def duplicate() -> Conflict:
         existing = session.scalar(sa.select(Order.id).where(Order.channel_id == channel.id,
                                                             Order.external_id == order.external_id))
-        raise Conflict(f"order {order.external_id} already exists (id {existing})",
-                       fields={"external_id": "already used"}, code="duplicate_order") from None
+        return Conflict(f"order {order.external_id} already exists (id {existing})",
+                        fields={"external_id": "already used"}, code="duplicate_order")
+
+    with unique_or_raise(session, duplicate):
+        session.add(order)
     for line in order.lines:
         stock.reserve_line(session, actor, line)
     return order

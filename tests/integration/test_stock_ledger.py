@@ -100,3 +100,18 @@ def test_a_receipt_beyond_the_largest_stock_count_is_refused_and_nothing_is_book
     with sessions() as session:
         assert session.scalar(sa.select(StockLevel.on_hand)) == stock.MAX_UNITS
         assert_levels_equal_ledger(session)
+
+
+def test_two_warehouses_with_one_code_are_refused_by_the_constraint_and_the_session_goes_on(sessions, alice):
+    from hub.catalog.models import Warehouse
+    from hub.catalog.schemas import WarehouseIn
+    from hub.errors import Conflict
+
+    with sessions() as session:
+        stock.create_warehouse(session, alice.actor, WarehouseIn(code="BER", name="Berlin", country="DE"))
+        with pytest.raises(Conflict, match="warehouse BER already exists"):
+            stock.create_warehouse(session, alice.actor, WarehouseIn(code="BER", name="Again", country="DE"))
+        stock.create_warehouse(session, alice.actor, WarehouseIn(code="ROT", name="Rotterdam", country="NL"))
+        session.commit()
+    with sessions() as session:
+        assert sorted(session.scalars(sa.select(Warehouse.code))) == ["BER", "ROT"]
