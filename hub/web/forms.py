@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import request
+from flask_login import current_user
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from hub.accounts.actor import Actor
 from hub.db import MAX_ID
 from hub.errors import DomainError, ValidationError
 from hub.extensions import db
+from hub.validation import parse
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 _BOOLEAN_FALSE = {"", "0", "false", "off", "no"}
 
@@ -116,6 +125,39 @@ def failure(exc: DomainError) -> tuple[dict[str, str], int]:
     """Undo the request's writes; the errors to show (per field, and `form` for the message) and the status."""
     db().rollback()
     return {**exc.fields, "form": exc.message}, exc.http_status
+
+
+@dataclass(frozen=True)
+class Submission(Generic[R]):
+    """What became of a submitted form.
+
+    Done (`ok`): the action's `result`, already committed; `form` and `errors` are empty and `status` 200.
+    Refused: `result` is None, the writes are rolled back, `form` holds the inputs as sent (see flat_form),
+    `errors` the message per input plus `form` for the whole, and `status` the error's HTTP status.
+    """
+
+    ok: bool
+    result: R | None = None
+    form: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+
+def submit(schema: type[M], action: Callable[[Session, Actor, M], R], *,
+           booleans: tuple[str, ...] = ()) -> Submission[R]:
+    """Validate the posted form against `schema` and run `action(session, actor, input)`: commit, or roll back.
+
+    Only a DomainError from validation or the action is turned into a refused Submission; a malformed
+    form (see nested_form) and anything else propagate to the app's error handlers.
+    """
+    data = nested_form(booleans=booleans)
+    try:
+        result = action(db(), current_user.actor, parse(schema, data))
+        db().commit()
+    except DomainError as exc:
+        errors, status = failure(exc)
+        return Submission(ok=False, form=flat_form(data), errors=errors, status=status)
+    return Submission(ok=True, result=result)
 
 
 def cursor_arg(name: str = "after") -> int:

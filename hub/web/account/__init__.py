@@ -13,7 +13,7 @@ from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdat
 from hub.errors import DomainError
 from hub.extensions import db, hub
 from hub.validation import parse
-from hub.web.forms import failure, flat_form, nested_form
+from hub.web.forms import failure, nested_form, submit
 from hub.web.session_user import WebUser
 
 bp = Blueprint("account", __name__, template_folder="templates", url_prefix="/account")
@@ -34,13 +34,9 @@ def _profile_page(failed: str | None = None, errors: dict[str, str] | None = Non
 @login_required
 def profile():
     if request.method == "POST":
-        data = nested_form()
-        try:
-            services.update_profile(db(), current_user.actor, parse(ProfileUpdate, data))
-            db().commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            return _profile_page("profile", errors, flat_form(data), status)
+        sent = submit(ProfileUpdate, services.update_profile)
+        if not sent.ok:
+            return _profile_page("profile", sent.errors, sent.form, sent.status)
         flash("Profile saved.", "success")
         return redirect(url_for(".profile"))
     return _profile_page()
@@ -70,16 +66,11 @@ def seller():
     status = 200
     form: dict[str, Any] | None = None
     if request.method == "POST":
-        data = nested_form(booleans=("prices_include_tax",))
-        try:
-            services.update_seller(session, actor, parse(SellerSettings, data))
-            session.commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = flat_form(data)
-        else:
+        sent = submit(SellerSettings, services.update_seller, booleans=("prices_include_tax",))
+        if sent.ok:
             flash("Seller settings saved.", "success")
             return redirect(url_for(".seller"))
+        form, errors, status = sent.form, sent.errors, sent.status
     current = services.own_user(session, actor).seller
     if form is None and current is not None:
         form = {name: getattr(current, name) for name in SellerSettings.model_fields}
@@ -94,17 +85,14 @@ def team():
     status = 200
     form: dict[str, Any] = {"role": Role.STAFF.value}
     if request.method == "POST":
-        data = nested_form()
-        try:
-            user = services.add_user(session, hub().security, actor, parse(NewUser, data))
-            session.commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = {k: v for k, v in flat_form(data).items() if k != "password"}
-        else:
+        sent = submit(NewUser, lambda s, a, new: services.add_user(s, hub().security, a, new))
+        if sent.ok:
+            user = sent.result
             flash(f"{user.name} ({user.email}) can now log in as {user.role}. Hand over the first password "
                   "safely and ask them to change it.", "success")
             return redirect(url_for(".team"))
+        errors, status = sent.errors, sent.status
+        form = {k: v for k, v in sent.form.items() if k != "password"}  # passwords are never sent back
     return render_template("account/team.html", rows=services.list_users(session, actor), form=form,
                            errors=errors, roles=ROLES), status
 
@@ -140,13 +128,11 @@ def tokens():
     form: dict[str, Any] = {}
     created = secret = None
     if request.method == "POST":
-        data = nested_form()
-        try:
-            created, secret = services.create_token(session, actor, parse(NewToken, data))
-            session.commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = flat_form(data)
+        sent = submit(NewToken, services.create_token)
+        if sent.ok:
+            created, secret = sent.result
+        else:
+            form, errors, status = sent.form, sent.errors, sent.status
     # The new token is shown in this one response and kept nowhere (a redirect would have to store it).
     response = make_response(render_template("account/tokens.html", rows=services.list_tokens(session, actor),
                                              created=created, secret=secret, form=form, errors=errors), status)

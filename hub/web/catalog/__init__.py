@@ -11,10 +11,8 @@ from hub.accounts.models import Role
 from hub.catalog import products, stock
 from hub.catalog.models import Product
 from hub.catalog.schemas import ProductIn
-from hub.errors import DomainError
 from hub.extensions import db
-from hub.validation import parse
-from hub.web.forms import cursor_arg, failure, flat_form, nested_form, row_count
+from hub.web.forms import cursor_arg, row_count, submit
 
 bp = Blueprint("catalog", __name__, template_folder="templates", url_prefix="/products")
 
@@ -51,16 +49,11 @@ def new_product():
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        data = nested_form(booleans=BOOLEANS)
-        try:
-            product = products.create_product(db(), actor, parse(ProductIn, data))
-            db().commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = flat_form(data)
-        else:
-            flash(f"Product {product.sku} created.", "success")
-            return redirect(url_for(".edit_product", product_id=product.id))
+        sent = submit(ProductIn, products.create_product, booleans=BOOLEANS)
+        if sent.ok:
+            flash(f"Product {sent.result.sku} created.", "success")
+            return redirect(url_for(".edit_product", product_id=sent.result.id))
+        form, errors, status = sent.form, sent.errors, sent.status
     return render_template("catalog/new.html", form=form, errors=errors,
                            translation_rows=row_count(form, "translations", 2)), status
 
@@ -73,16 +66,12 @@ def edit_product(product_id: int):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        data = nested_form(booleans=BOOLEANS)
-        try:
-            products.update_product(session, actor, product_id, parse(ProductIn, data))
-            session.commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = flat_form(data)
-        else:
+        sent = submit(ProductIn, lambda s, a, data: products.update_product(s, a, product_id, data),
+                      booleans=BOOLEANS)
+        if sent.ok:
             flash(f"Product {product.sku} saved.", "success")
             return redirect(url_for(".edit_product", product_id=product_id))
+        form, errors, status = sent.form, sent.errors, sent.status
     else:
         form = _form_of(product)
     return render_template(

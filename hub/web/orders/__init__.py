@@ -22,7 +22,7 @@ from hub.orders.schemas import OrderFilters, OrderIn, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus, allowed_moves
 from hub.validation import parse
 from hub.web.filters import money
-from hub.web.forms import failure, flat_form, nested_form, row_count
+from hub.web.forms import failure, nested_form, row_count, submit
 
 bp = Blueprint("orders", __name__, template_folder="templates", url_prefix="/orders")
 
@@ -164,21 +164,17 @@ def ship(order_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_order():
-    session, actor = db(), current_user.actor
+    actor = current_user.actor
     actor.require(Role.STAFF, "create orders")
     form: dict[str, Any] = {}
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        data = nested_form()
-        try:
-            order = services.create_order(session, actor, parse(OrderIn, data))
-            session.commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = flat_form(data)
-        else:
+        sent = submit(OrderIn, services.create_order)
+        if sent.ok:
+            order = sent.result
             flash(f"Order {order.external_id} created for {money(order.money(order.grand_total))}; "
                   "its stock is reserved.", "success")
             return redirect(url_for(".detail", order_id=order.id))
+        form, errors, status = sent.form, sent.errors, sent.status
     return render_template("orders/new.html", form=form, errors=errors, line_rows=row_count(form, "lines", 3)), status

@@ -13,10 +13,8 @@ from hub.accounts.models import Role
 from hub.catalog import products, stock
 from hub.catalog.models import StockLevel
 from hub.catalog.schemas import StockAdjustment, StockReceipt, WarehouseIn
-from hub.errors import DomainError
 from hub.extensions import db
-from hub.validation import parse
-from hub.web.forms import cursor_arg, failure, flat_form, nested_form
+from hub.web.forms import cursor_arg, submit
 
 bp = Blueprint("stock", __name__, template_folder="templates", url_prefix="/stock")
 
@@ -43,18 +41,13 @@ def _change(schema: type[BaseModel], apply: Callable[..., StockLevel], template:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        data = nested_form()
-        try:
-            change = parse(schema, data)
-            level = apply(session, actor, change)
-            session.commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = flat_form(data)
-        else:
+        sent = submit(schema, lambda s, a, change: (change, apply(s, a, change)))
+        if sent.ok:
+            change, level = sent.result
             flash(f"{done(change, level)}: on hand {level.on_hand}, reserved {level.reserved}, "
                   f"available {level.available}.", "success")
             return redirect(url_for(".levels", q=change.sku))
+        form, errors, status = sent.form, sent.errors, sent.status
     options = [(w.code, f"{w.code} · {w.name}") for w in stock.list_warehouses(session, actor)]
     return render_template(template, form=form, errors=errors, warehouse_options=options), status
 
@@ -81,15 +74,10 @@ def warehouses():
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        data = nested_form()
-        try:
-            warehouse = stock.create_warehouse(session, actor, parse(WarehouseIn, data))
-            session.commit()
-        except DomainError as exc:
-            errors, status = failure(exc)
-            form = flat_form(data)
-        else:
-            flash(f"Warehouse {warehouse.code} created.", "success")
+        sent = submit(WarehouseIn, stock.create_warehouse)
+        if sent.ok:
+            flash(f"Warehouse {sent.result.code} created.", "success")
             return redirect(url_for(".warehouses"))
+        form, errors, status = sent.form, sent.errors, sent.status
     return render_template("stock/warehouses.html", form=form, errors=errors,
                            rows=stock.list_warehouses(session, actor)), status
