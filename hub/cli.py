@@ -10,6 +10,10 @@ from hub.extensions import hub
 
 
 def register_cli(app: Flask) -> None:
+    from hub.channels.cli import channels_group, sandbox_group
+
+    app.cli.add_command(channels_group)
+    app.cli.add_command(sandbox_group)
     app.cli.add_command(db_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(create_admin)

@@ -74,6 +74,11 @@ class ExternalError(HubError):
     code = "external_error"
     http_status = 502
 
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.status = status  # the counterpart's HTTP status, if it answered
+        self.retry_after = retry_after  # seconds the counterpart asked us to wait
+
 
 class TransientError(ExternalError):
     code = "external_unavailable"

@@ -1,0 +1,153 @@
+"""What crosses the channel boundary: canonical DTOs and one narrow protocol per capability.
+
+Plain dataclasses and Protocols, no Flask, no requests, no ORM: a connector turns a marketplace's
+raw JSON into these (in its pure `mapping.py`) and the sync engine turns these into rows.
+
+    OrderSource      pull orders changed since a time, page by page, with a resumable cursor
+    InventorySink    set available quantities (in bulk where the API allows)
+    PriceSink        set prices
+    FulfilmentSink   report a shipment (carrier, tracking number, lines)
+    WebhookSource    verify a delivery's signature and parse its orders
+
+A connector implements the capabilities its marketplace has; `capabilities_of` tells which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+from hub.orders.status import OrderStatus
+
+
+@dataclass(frozen=True)
+class ChannelAddress:
+    name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str | None = None  # ISO 3166-1 alpha-2
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelLine:
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Decimal | None  # None where the marketplace has not priced the line yet
+    line_total: Decimal | None = None
+    tax: Decimal | None = None
+    discount: Decimal = Decimal(0)
+    external_line_id: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelOrder:
+    """An order as the marketplace has it, in canonical terms. Amounts are in `currency`; a total the
+    marketplace has not given yet is None, never zero."""
+
+    external_id: str
+    status: OrderStatus
+    currency: str
+    total: Decimal | None
+    subtotal: Decimal | None
+    shipping: Decimal | None
+    tax: Decimal | None
+    discount: Decimal | None
+    placed_at: datetime  # aware, UTC
+    updated_at: datetime  # aware, UTC: orders an older version below a newer one
+    lines: tuple[ChannelLine, ...]
+    ship_to_country: str | None
+    buyer_name: str = ""
+    buyer_email: str | None = None
+    buyer_phone: str | None = None
+    shipping_address: ChannelAddress | None = None
+    billing_address: ChannelAddress | None = None
+    prices_include_tax: bool = False
+    # Facts worth a human look that do not stop the import (e.g. "total differs from parts by 0.02").
+    flags: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: tuple[ChannelOrder, ...]
+    # Orders on the page that could not be mapped: (external id or "", reason, raw payload).
+    rejected: tuple[tuple[str, str, dict[str, Any]], ...]
+    next_cursor: str | None  # None: this was the last page
+
+
+@dataclass(frozen=True)
+class StockUpdate:
+    sku: str
+    available: int
+
+
+@dataclass(frozen=True)
+class PriceUpdate:
+    sku: str
+    price: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class PushResult:
+    sku: str
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Shipment:
+    external_order_id: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: tuple[tuple[str, int], ...] = ()  # (external line id, quantity); empty: the whole order
+
+
+@runtime_checkable
+class OrderSource(Protocol):
+    def pull_orders(self, since: datetime, cursor: str | None = None) -> OrderPage: ...
+
+
+@runtime_checkable
+class InventorySink(Protocol):
+    def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]: ...
+
+
+@runtime_checkable
+class PriceSink(Protocol):
+    def push_prices(self, updates: list[PriceUpdate]) -> list[PushResult]: ...
+
+
+@runtime_checkable
+class FulfilmentSink(Protocol):
+    def push_fulfilment(self, shipment: Shipment) -> None: ...
+
+
+@runtime_checkable
+class WebhookSource(Protocol):
+    def verify_webhook(self, headers: dict[str, str], body: bytes) -> bool: ...
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[ChannelOrder]: ...
+
+
+# capability -> (protocol, the methods it requires)
+CAPABILITIES: dict[str, tuple[type, tuple[str, ...]]] = {
+    "orders": (OrderSource, ("pull_orders",)),
+    "inventory": (InventorySink, ("push_stock",)),
+    "prices": (PriceSink, ("push_prices",)),
+    "fulfilment": (FulfilmentSink, ("push_fulfilment",)),
+    "webhooks": (WebhookSource, ("verify_webhook", "parse_webhook")),
+}
+
+
+def capabilities_of(connector: object) -> list[str]:
+    return [name for name, (protocol, _) in CAPABILITIES.items() if isinstance(connector, protocol)]

@@ -1,0 +1,159 @@
+"""The one HTTP client every adapter uses. Failures map onto the hub's exception tree:
+
+    TransientError   connection refused/reset, timeout, 408, 425, 429, 5xx  -> retried
+    PermanentError   any other 4xx, a body that is not the JSON promised    -> raised at once
+
+JSON bodies are parsed with Decimal for every non-integer number: marketplaces send money as JSON
+floats (WooCommerce, Shopee) and a float must never touch an amount.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from hub.errors import PermanentError, TransientError
+from hub.outbound.audit import AuditSink, CallRecord, LogAudit
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Query parameters and headers whose values never reach a log or the audit table.
+SECRET_NAMES = frozenset({
+    "access_token", "token", "sign", "signature", "client_secret", "consumer_secret", "consumer_key",
+    "refresh_token", "password", "api_key", "key", "partner_key", "code",
+})
+MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    initial_seconds: float = 0.5
+    max_seconds: float = 30.0
+    jitter_seconds: float = 0.5
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    url: str
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text, parse_float=Decimal)
+        except ValueError as exc:
+            raise PermanentError(f"{self.url} answered {self.status} with a body that is not JSON: {exc}") from None
+
+
+@dataclass
+class HttpClient:
+    """One base URL, one session, one policy. `prepare` may add auth to each request (and re-sign retries)."""
+
+    base_url: str
+    service: str  # names the counterpart in the audit log, e.g. "woocommerce"
+    timeout: tuple[float, float] = (5.0, 30.0)  # connect, read
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    audit: AuditSink = field(default_factory=LogAudit)
+    prepare: Callable[[requests.PreparedRequest], None] | None = None
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
+                data: Any = None, headers: Mapping[str, str] | None = None, ok: tuple[int, ...] = ()) -> Response:
+        """Send with retries. Returns 2xx responses and those listed in `ok`; raises otherwise."""
+        url = self.base_url.rstrip("/") + "/" + path.lstrip("/") if not path.startswith("http") else path
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                return self._send(method, url, number, params=params, json_body=json_body, data=data,
+                                  headers=headers, ok=ok)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = wait_exponential_jitter(initial=self.retry.initial_seconds, max=self.retry.max_seconds,
+                                          jitter=self.retry.jitter_seconds)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        return max(backoff, retry_after) if retry_after is not None else backoff
+
+    def _send(self, method: str, url: str, attempt: int, *, params: Mapping[str, Any] | None, json_body: Any,
+              data: Any, headers: Mapping[str, str] | None, ok: tuple[int, ...]) -> Response:
+        request = requests.Request(method, url, params=params, json=json_body, data=data, headers=dict(headers or {}))
+        prepared = self.session.prepare_request(request)
+        if self.prepare is not None:
+            self.prepare(prepared)
+        started = time.monotonic()
+        status: int | None = None
+        error = ""
+        try:
+            raw = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
+            status = raw.status_code
+            response = Response(status, raw.headers, raw.text, prepared.url or url)
+        except requests.Timeout as exc:
+            error = f"timeout: {type(exc).__name__}"
+            raise TransientError(f"{self.service}: {method} {redact_url(url)} timed out") from None
+        except requests.ConnectionError as exc:
+            error = f"connection: {type(exc).__name__}"
+            raise TransientError(f"{self.service}: {method} {redact_url(url)} could not connect") from None
+        finally:
+            self.audit.record(CallRecord(
+                service=self.service, method=method, url=redact_url(prepared.url or url), status=status,
+                duration_ms=round((time.monotonic() - started) * 1000), attempt=attempt, error=error))
+        if 200 <= status < 300 or status in ok:
+            return response
+        summary = f"{self.service}: {method} {redact_url(response.url)} answered {status}: {response.text[:300]}"
+        if status in RETRYABLE_STATUS:
+            raise TransientError(summary, retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                                 status=status)
+        raise PermanentError(summary, status=status)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def redact_url(url: str) -> str:
+    """The URL with secret query values replaced, fit for logs and the audit table."""
+    parts = urlsplit(url)
+    query = [(k, "***" if k.lower() in SECRET_NAMES else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*:,[]"), ""))
