@@ -79,6 +79,7 @@ def demo_seed() -> None:
 @with_appcontext
 def create_admin(email: str, name: str, password: str) -> None:
     from hub.accounts.models import Role, User
+    from hub.db import unique_or_raise
     from hub.errors import DomainError
 
     security = hub().security
@@ -86,7 +87,10 @@ def create_admin(email: str, name: str, password: str) -> None:
         security.policy.check(password, user_inputs=(email, name))
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    with hub().sessions.begin() as session:
+    def taken() -> click.ClickException:
+        return click.ClickException(f"a user with the email {email} already exists")
+
+    with hub().sessions.begin() as session, unique_or_raise(session, taken):
         session.add(User(seller_id=None, email=email.lower(), name=name, role=Role.ADMIN,
                          password_hash=security.hasher.hash(password)))
     click.echo(f"created platform admin {email}")
