@@ -40,9 +40,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.REFUNDED: frozenset(),
 }
 
-# Statuses in which the order still holds reserved stock.
-HOLDS_STOCK = frozenset({S.PENDING, S.PAID, S.PARTIALLY_FULFILLED})
-
 
 def allowed_moves(current: OrderStatus) -> frozenset[OrderStatus]:
     return TRANSITIONS[current]
