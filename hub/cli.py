@@ -10,10 +10,6 @@ from hub.extensions import hub
 
 
 def register_cli(app: Flask) -> None:
-    from hub.channels.cli import channels_group, sandbox_group
-
-    app.cli.add_command(channels_group)
-    app.cli.add_command(sandbox_group)
     app.cli.add_command(db_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(create_admin)
@@ -103,6 +99,18 @@ def _create_app():
 
 
 cli = FlaskGroup(create_app=_create_app, help="Order Hub.", set_debug_flag=False)
+
+
+def _add_app_free_commands() -> None:
+    # These need no application, database or secret key: FlaskGroup finds its own commands
+    # before it builds the app.
+    from hub.channels.cli import channels_group, sandbox_group
+
+    cli.add_command(channels_group)
+    cli.add_command(sandbox_group)
+
+
+_add_app_free_commands()
 
 
 def main() -> None:

@@ -91,7 +91,7 @@ class HttpClient:
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(initial=self.retry.initial_seconds, max=self.retry.max_seconds,
+        backoff = wait_exponential_jitter(multiplier=self.retry.initial_seconds, max=self.retry.max_seconds,
                                           jitter=self.retry.jitter_seconds)(state)
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)

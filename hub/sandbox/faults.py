@@ -45,6 +45,9 @@ class Faults:
         for name, value in knobs.items():
             if name.startswith("_") or not hasattr(self, name):
                 raise ValueError(f"unknown fault knob {name!r}")
-            setattr(self, name, type(getattr(self, name))(value))
+            current = getattr(self, name)
+            if isinstance(current, bool) and isinstance(value, str):
+                value = value.strip().lower() in ("1", "true", "yes", "on")
+            setattr(self, name, type(current)(value))
         if "seed" in knobs:
             self._random = random.Random(self.seed)  # noqa: S311

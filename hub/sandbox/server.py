@@ -14,7 +14,9 @@ from werkzeug.serving import make_server
 def running(app: Flask, port: int = 0) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 (a free port unless given) for the block; yields its base URL."""
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{app.name}", daemon=True)
+    # A short poll interval makes shutdown quick; every contract test starts and stops a server.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"sandbox-{app.name}", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
