@@ -1,0 +1,249 @@
+"""The Shopee connector: orders by update time in 15-day windows, stock per item, shipment arrangement.
+
+Credentials: partner_id, partner_key, shop_id, access_token, refresh_token.
+Options:
+    sku_map          {sku: [item_id, model_id]}; without it the catalogue is read once through
+                     get_item_list / get_item_base_info / get_model_list
+    on_tokens        callable(Tokens): called with the refreshed access token AND the new refresh token,
+                     which replaces the old one and must be stored (the old one stops working)
+    stock_pace_seconds  pause between update_stock calls (default 0.2: Shopee publishes no limits)
+    clock            callable() -> unix seconds (tests)
+    push_url         the callback URL registered for Push Mechanism; the push signature covers it
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from hub.channels.port import ChannelOrder, OrderPage, PushResult, Shipment, StockUpdate
+from hub.channels.registry import Connection
+from hub.channels.shopee import mapping
+from hub.channels.shopee.client import (
+    DETAIL_BATCH_MAX,
+    ITEM_BASE_INFO_BATCH_MAX,
+    ORDER_WINDOW_SECONDS,
+    PAGE_SIZE_MAX,
+    ShopeeClient,
+    ShopeeError,
+    Tokens,
+)
+from hub.channels.values import MappingError
+from hub.errors import PermanentError
+
+ORDER_STATUS_PUSH = 3  # Push Mechanism code of "Order Status Update Push"
+
+STOCK_PACE_SECONDS = 0.2  # between update_stock calls: one item per call, limits unpublished
+MAX_EMPTY_WINDOWS_PER_CALL = 100  # windows skipped in one pull_orders call before returning an empty page
+
+
+def _encode(state: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+
+
+def _decode(cursor: str) -> dict[str, Any]:
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        int(state["from"]), int(state["until"])
+    except (ValueError, KeyError, TypeError):
+        raise PermanentError(f"shopee: not a cursor of this connector: {cursor[:40]!r}") from None
+    return state
+
+
+class ShopeeConnector:
+    def __init__(self, connection: Connection):
+        creds = connection.credentials
+        self.connection = connection
+        self.clock = connection.options.get("clock", time.time)
+        self.client = ShopeeClient(
+            connection.base_url, partner_id=creds["partner_id"], partner_key=creds["partner_key"],
+            shop_id=creds["shop_id"], access_token=creds.get("access_token", ""),
+            refresh_token=creds.get("refresh_token", ""), audit=connection.audit, sleep=connection.sleep,
+            clock=self.clock, on_tokens=self._tokens_refreshed)
+        self.on_tokens = connection.options.get("on_tokens")
+        self.refreshed_tokens: Tokens | None = None  # the latest refresh, for the sync engine to store
+        self.pace = float(connection.options.get("stock_pace_seconds", STOCK_PACE_SECONDS))
+        self._sku_map: dict[str, tuple[int, int]] | None = (
+            {sku: (int(ids[0]), int(ids[1])) for sku, ids in connection.options["sku_map"].items()}
+            if connection.options.get("sku_map") else None)
+
+    def _tokens_refreshed(self, tokens: Tokens) -> None:
+        self.refreshed_tokens = tokens
+        if self.on_tokens is not None:
+            self.on_tokens(tokens)
+
+    # --- orders --------------------------------------------------------------------------------
+    def pull_orders(self, since: datetime, cursor: str | None = None) -> OrderPage:
+        """Orders updated since `since`, one get_order_list page (<= 100) per call, each detailed in batches of 50.
+        The cursor holds the 15-day window, Shopee's cursor inside it, the fixed end of the whole range, and the
+        previous page's order numbers (an order repeated across pages is returned once)."""
+        if cursor:
+            state = _decode(cursor)
+        else:
+            if since.tzinfo is None:
+                raise ValueError("since must be timezone-aware")
+            state = {"from": int(since.astimezone(UTC).timestamp()), "until": int(self.clock()), "cursor": "",
+                     "seen": []}
+        if state["from"] > state["until"]:
+            return OrderPage((), (), None)  # `since` lies in the future
+        for _ in range(MAX_EMPTY_WINDOWS_PER_CALL):
+            window_to = min(state["from"] + ORDER_WINDOW_SECONDS, state["until"])
+            envelope = self.client.get_order_list(state["from"], window_to, state.get("cursor", ""), PAGE_SIZE_MAX)
+            response = envelope.get("response") or {}
+            seen = set(state.get("seen", []))
+            numbers = []
+            for entry in response.get("order_list") or []:
+                sn = str(entry.get("order_sn", "")) if isinstance(entry, dict) else ""
+                if sn and sn not in seen and sn not in numbers:
+                    numbers.append(sn)
+            if response.get("more") and response.get("next_cursor"):
+                nxt = {**state, "cursor": str(response["next_cursor"]), "seen": numbers or sorted(seen)}
+            elif window_to < state["until"]:
+                nxt = {**state, "from": window_to + 1, "cursor": "", "seen": []}  # both ends are inclusive
+            else:
+                nxt = None
+            if numbers or nxt is None:
+                orders, rejected = self._details(numbers)
+                return OrderPage(tuple(orders), tuple(rejected), _encode(nxt) if nxt else None)
+            state = nxt
+        return OrderPage((), (), _encode(state))
+
+    def _details(self, numbers: list[str]) -> tuple[list[ChannelOrder], list[tuple[str, str, dict[str, Any]]]]:
+        orders: list[ChannelOrder] = []
+        rejected: list[tuple[str, str, dict[str, Any]]] = []
+        for start in range(0, len(numbers), DETAIL_BATCH_MAX):
+            batch = numbers[start:start + DETAIL_BATCH_MAX]
+            envelope = self.client.get_order_detail(batch)
+            found: dict[str, dict[str, Any]] = {}
+            for raw in (envelope.get("response") or {}).get("order_list") or []:
+                sn = str(raw.get("order_sn", "")) if isinstance(raw, dict) else ""
+                if not sn:
+                    rejected.append(("", "get_order_detail returned an order without order_sn",
+                                     raw if isinstance(raw, dict) else {"value": raw}))
+                    continue
+                found[sn] = raw
+            for sn in batch:
+                raw = found.get(sn)
+                if raw is None:
+                    rejected.append((sn, "listed by get_order_list but get_order_detail returned no detail", {}))
+                    continue
+                try:
+                    orders.append(mapping.map_order(raw))
+                except MappingError as exc:
+                    rejected.append((sn, str(exc), raw))
+        return orders, rejected
+
+    # --- stock -----------------------------------------------------------------------------------
+    def sku_map(self) -> dict[str, tuple[int, int]]:
+        """SKU -> (item_id, model_id), model_id 0 for an item without variants; read once from the catalogue."""
+        if self._sku_map is not None:
+            return self._sku_map
+        found: dict[str, tuple[int, int]] = {}
+        item_ids: list[int] = []
+        offset = 0
+        while True:
+            response = self.client.get_item_list(offset=offset).get("response") or {}
+            item_ids += [int(i["item_id"]) for i in response.get("item") or []]
+            if not response.get("has_next_page"):
+                break
+            offset = int(response["next_offset"])
+        for start in range(0, len(item_ids), ITEM_BASE_INFO_BATCH_MAX):
+            infos = self.client.get_item_base_info(item_ids[start:start + ITEM_BASE_INFO_BATCH_MAX])
+            for info in (infos.get("response") or {}).get("item_list") or []:
+                item_id = int(info["item_id"])
+                if info.get("has_model"):
+                    models = (self.client.get_model_list(item_id).get("response") or {}).get("model") or []
+                    for model in models:
+                        if model.get("model_sku"):
+                            found.setdefault(str(model["model_sku"]), (item_id, int(model["model_id"])))
+                elif info.get("item_sku"):
+                    found.setdefault(str(info["item_sku"]), (item_id, 0))
+        self._sku_map = found
+        return found
+
+    def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]:
+        """Group SKUs by item (update_stock takes one item per call, all its models at once) and pace the calls."""
+        known = self.sku_map()
+        results: dict[str, PushResult] = {}
+        by_item: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+        latest = {u.sku: u for u in updates}  # a SKU given twice: the last value counts
+        for update in latest.values():
+            if update.sku not in known:
+                results[update.sku] = PushResult(update.sku, False, "SKU not found in the Shopee shop")
+            elif update.available < 0:
+                results[update.sku] = PushResult(update.sku, False, "stock cannot be negative")
+            else:
+                item_id, model_id = known[update.sku]
+                by_item[item_id].append((update.sku, model_id, update.available))
+        for number, (item_id, rows) in enumerate(by_item.items()):
+            if number and self.pace:
+                self.connection.sleep(self.pace)
+            try:
+                response = self.client.update_stock(item_id, [(m, s) for _, m, s in rows]).get("response") or {}
+            except ShopeeError as exc:
+                for sku, _, _ in rows:
+                    results[sku] = PushResult(sku, False, str(exc))
+                continue
+            failures = {int(f.get("model_id", 0)): str(f.get("failed_reason", "failed"))
+                        for f in response.get("failure_list") or []}
+            succeeded = {int(s.get("model_id", 0)) for s in response.get("success_list") or []}
+            for sku, model_id, _ in rows:
+                if model_id in failures:
+                    results[sku] = PushResult(sku, False, failures[model_id])
+                elif model_id in succeeded:
+                    results[sku] = PushResult(sku, True)
+                else:
+                    results[sku] = PushResult(sku, False, "not in Shopee's success_list")
+        return [results[u.sku] for u in updates]
+
+    # --- fulfilment ------------------------------------------------------------------------------
+    def push_fulfilment(self, shipment: Shipment) -> None:
+        """Arrange shipment. With a tracking number from the seller's own carrier: `non_integrated`; without one:
+        `dropoff` (Shopee assigns the tracking number). Shopee ships whole packages, not lines: partial line
+        quantities cannot be reported and are refused."""
+        if shipment.lines:
+            raise PermanentError("shopee: ship_order arranges whole orders/packages; line quantities are not supported")
+        if shipment.tracking_number:
+            self.client.ship_order(shipment.external_order_id,
+                                   non_integrated={"tracking_number": shipment.tracking_number})
+        else:
+            self.client.ship_order(shipment.external_order_id, dropoff={})
+
+    # --- push mechanism (webhooks) -----------------------------------------------------------------
+    def verify_webhook(self, headers: dict[str, str], body: bytes) -> bool:
+        """Push Authorization: hex(HMAC-SHA256(partner_key, callback URL + "|" + raw body)) in the Authorization
+        header. https://open.shopee.com/developer-guide/18 (Push Mechanism, Push Authorization);
+        Order Status Push: https://open.shopee.com/push-mechanism/1"""
+        url = self.connection.options.get("push_url")
+        given = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if not url or not given:
+            return False
+        expected = hmac.new(self.connection.credentials["partner_key"].encode(), url.encode() + b"|" + body,
+                            hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, given.strip())
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[ChannelOrder]:
+        """An Order Status Update Push (code 3) names the order and its new status only; the order is read with
+        get_order_detail, as Shopee advises. Other pushes carry no order. Call verify_webhook first."""
+        try:
+            push = json.loads(body)
+        except ValueError:
+            raise PermanentError("shopee: push body is not JSON") from None
+        if not isinstance(push, dict) or push.get("code") != ORDER_STATUS_PUSH:
+            return []
+        if str(push.get("shop_id")) != str(self.connection.credentials["shop_id"]):
+            raise PermanentError(f"shopee: push for shop {push.get('shop_id')}, not this connection's shop")
+        data = push.get("data") or {}
+        order_sn = str(data.get("ordersn") or data.get("order_sn") or "")
+        if not order_sn:
+            raise PermanentError("shopee: order status push without ordersn")
+        orders, rejected = self._details([order_sn])
+        if rejected:
+            raise MappingError(f"{order_sn}: {rejected[0][1]}")
+        return orders
