@@ -33,6 +33,7 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 SECRET_NAMES = frozenset({
     "access_token", "token", "sign", "signature", "client_secret", "consumer_secret", "consumer_key",
     "refresh_token", "password", "api_key", "key", "partner_key", "code",
+    "oauth_consumer_key", "oauth_signature", "oauth_token", "oauth_nonce",
 })
 MAX_RETRY_AFTER_SECONDS = 120.0
 
