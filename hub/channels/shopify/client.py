@@ -1,0 +1,200 @@
+"""Shopify GraphQL Admin API over `hub.outbound.http`: one method per operation, each with its docs link.
+
+Every call is `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`
+(https://shopify.dev/docs/api/admin-graphql). Throttling is cost based: each answer carries
+`extensions.cost.throttleStatus { maximumAvailable, currentlyAvailable, restoreRate }`, and a query
+the bucket cannot pay for is answered `errors: [{ message: "Throttled", extensions: { code: "THROTTLED" } }]`
+(https://shopify.dev/docs/api/usage/limits). Such an answer is retried here after the time the bucket
+needs to refill, as read from the answer itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from hub.errors import PermanentError, TransientError
+from hub.outbound.http import HttpClient
+
+API_VERSION = "2025-01"
+MAX_PAGE = 250  # `first` may not exceed 250 on any connection
+THROTTLE_RETRIES = 5
+UNREADABLE_RETRIES = 2  # a query answer cut short is asked again this many times
+
+# GraphQL `presentmentMoney` is non-null on every MoneyBag (it equals shopMoney when the buyer paid in the
+# shop's currency), so only it is asked for: every object costs a point and a query may cost at most 1000
+# (https://shopify.dev/docs/api/usage/limits#cost-calculation). With these fields an order node costs
+# 14 + 2 + LINE_PAGE * 10, so a page of ORDER_PAGE orders costs 2 + 10 * 96 = 962 points, and a page of
+# MORE_LINES_PAGE further lines 3 + 90 * 10 = 903.
+ORDER_PAGE = 10
+LINE_PAGE = 8
+MORE_LINES_PAGE = 90
+MONEY = "{ presentmentMoney { amount currencyCode } }"
+LINE_ITEM_FIELDS = f"""
+  id sku title quantity
+  originalUnitPriceSet {MONEY} originalTotalSet {MONEY} totalDiscountSet {MONEY}
+  taxLines {{ priceSet {MONEY} }}
+"""
+ADDRESS_FIELDS = "name firstName lastName company address1 address2 city province provinceCode zip countryCodeV2 phone"
+ORDER_FIELDS = f"""
+  id legacyResourceId name createdAt processedAt updatedAt cancelledAt cancelReason
+  currencyCode presentmentCurrencyCode taxesIncluded displayFinancialStatus displayFulfillmentStatus
+  email phone customer {{ displayName email phone }}
+  totalPriceSet {MONEY} subtotalPriceSet {MONEY} totalShippingPriceSet {MONEY} totalTaxSet {MONEY}
+  totalDiscountsSet {MONEY}
+  shippingAddress {{ {ADDRESS_FIELDS} }} billingAddress {{ {ADDRESS_FIELDS} }}
+  lineItems(first: {LINE_PAGE}) {{ edges {{ node {{ {LINE_ITEM_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }}
+"""
+ORDERS_QUERY = f"""query Orders($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    edges {{ cursor node {{ {ORDER_FIELDS} }} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}"""
+VARIANTS_BY_SKU_QUERY = """query VariantsBySku($first: Int!, $query: String!) {
+  productVariants(first: $first, query: $query) {
+    edges { node { id sku inventoryItem { id } } }
+  }
+}"""
+ORDER_LINE_ITEMS_QUERY = f"""query OrderLineItems($id: ID!, $after: String) {{
+  order(id: $id) {{
+    id
+    lineItems(first: {MORE_LINES_PAGE}, after: $after) {{
+      edges {{ node {{ {LINE_ITEM_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}"""
+LOCATIONS_QUERY = """query Locations {
+  locations(first: 1) { edges { node { id name } } }
+}"""
+SET_QUANTITIES_MUTATION = """mutation InventorySet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { reason changes { name delta quantityAfterChange item { id } location { id } } }
+    userErrors { code field message }
+  }
+}"""
+FULFILLMENT_ORDERS_QUERY = """query FulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 5) {
+      edges { node { id status
+        lineItems(first: 50) { edges { node { id remainingQuantity lineItem { id } } } } } }
+    }
+  }
+}"""
+FULFILLMENT_CREATE_MUTATION = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo { company number } }
+    userErrors { field message }
+  }
+}"""
+
+
+class ThrottledError(TransientError):
+    pass
+
+
+@dataclass
+class ShopifyClient:
+    http: HttpClient
+    access_token: str
+    api_version: str = API_VERSION
+    sleep: Callable[[float], None] | None = None
+    last_cost: dict[str, Any] | None = None  # the latest `extensions.cost`, for callers pacing themselves
+
+    @property
+    def path(self) -> str:
+        return f"/admin/api/{self.api_version}/graphql.json"
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One GraphQL call; THROTTLED answers are waited out and retried, other errors raised. A query (never a
+        mutation, which may have been applied) whose answer arrives cut short is asked again.
+        https://shopify.dev/docs/api/admin-graphql#endpoints and https://shopify.dev/docs/api/usage/limits"""
+        unreadable = 0
+        attempt = 0
+        while True:
+            answer = self.http.request("POST", self.path, json_body={"query": query, "variables": variables or {}},
+                                       headers={"X-Shopify-Access-Token": self.access_token})
+            try:
+                body = answer.json()
+            except PermanentError:
+                unreadable += 1
+                if query.lstrip().startswith("mutation") or unreadable > UNREADABLE_RETRIES:
+                    raise
+                continue
+            if not isinstance(body, dict):
+                raise PermanentError("shopify: a GraphQL answer that is not an object")
+            self.last_cost = (body.get("extensions") or {}).get("cost")
+            errors = body.get("errors")
+            if not errors:
+                return body
+            if isinstance(errors, list) and any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+                wait = throttle_wait(self.last_cost)
+                if attempt == THROTTLE_RETRIES or self.sleep is None:
+                    raise ThrottledError(f"shopify: throttled; the bucket refills in {wait:.1f} s", retry_after=wait)
+                attempt += 1
+                self.sleep(wait)
+                continue
+            raise PermanentError(f"shopify: GraphQL errors: {str(errors)[:300]}")
+
+    def orders_page(self, *, first: int, after: str | None, search: str) -> dict[str, Any]:
+        """`orders(first, after, query, sortKey: UPDATED_AT)`, one page.
+        https://shopify.dev/docs/api/admin-graphql/latest/queries/orders"""
+        return self.graphql(ORDERS_QUERY, {"first": min(first, MAX_PAGE), "after": after, "query": search})
+
+    def order_line_items(self, order_gid: str, after: str | None) -> dict[str, Any]:
+        """`order(id) { lineItems(first, after) }`: the lines of an order beyond the first LINE_PAGE.
+        https://shopify.dev/docs/api/admin-graphql/latest/queries/order"""
+        return self.graphql(ORDER_LINE_ITEMS_QUERY, {"id": order_gid, "after": after})
+
+    def variants_by_sku(self, skus: list[str]) -> dict[str, Any]:
+        """`productVariants(query: "sku:'A' OR sku:'B'")`, for the inventory item ids of SKUs.
+        https://shopify.dev/docs/api/admin-graphql/latest/queries/productVariants"""
+        search = " OR ".join(f"sku:{quote_search(s)}" for s in skus)
+        return self.graphql(VARIANTS_BY_SKU_QUERY, {"first": MAX_PAGE, "query": search})
+
+    def locations(self) -> dict[str, Any]:
+        """`locations(first: 1)`: the location stock is set at when none is configured.
+        https://shopify.dev/docs/api/admin-graphql/latest/queries/locations"""
+        return self.graphql(LOCATIONS_QUERY)
+
+    def set_quantities(self, quantities: list[dict[str, Any]], *, reason: str = "correction") -> dict[str, Any]:
+        """`inventorySetQuantities(input: { name: "available", reason, ignoreCompareQuantity, quantities })`.
+        https://shopify.dev/docs/api/admin-graphql/latest/mutations/inventorySetQuantities"""
+        return self.graphql(SET_QUANTITIES_MUTATION, {"input": {
+            "name": "available", "reason": reason, "ignoreCompareQuantity": True, "quantities": quantities}})
+
+    def fulfillment_orders(self, order_gid: str) -> dict[str, Any]:
+        """`order(id) { fulfillmentOrders { lineItems } }`: what can still be fulfilled, and from where.
+        https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentOrder"""
+        return self.graphql(FULFILLMENT_ORDERS_QUERY, {"id": order_gid})
+
+    def create_fulfillment(self, fulfillment: dict[str, Any]) -> dict[str, Any]:
+        """`fulfillmentCreate(fulfillment: { lineItemsByFulfillmentOrder, trackingInfo, notifyCustomer })`.
+        https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentCreate"""
+        return self.graphql(FULFILLMENT_CREATE_MUTATION, {"fulfillment": fulfillment})
+
+
+def throttle_wait(cost: dict[str, Any] | None) -> float:
+    """Seconds until the bucket holds the requested cost, from `extensions.cost`; 1 s when not told."""
+    if not cost:
+        return 1.0
+    status = cost.get("throttleStatus") or {}
+    try:
+        requested = Decimal(str(cost.get("requestedQueryCost") or 0))
+        available = Decimal(str(status.get("currentlyAvailable") or 0))
+        rate = Decimal(str(status.get("restoreRate") or 0))
+    except ArithmeticError:
+        return 1.0
+    if rate <= 0:
+        return 1.0
+    return max(math.ceil(float((requested - available) / rate) * 100) / 100, 0.05)
+
+
+def quote_search(value: str) -> str:
+    """A value for Shopify's search syntax, quoted so spaces and colons stay inside it.
+    https://shopify.dev/docs/api/usage/search-syntax"""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,0 +1,203 @@
+"""The Shopify connector: orders, stock, fulfilment and webhooks for one shop.
+
+Connection: `base_url` is the shop (https://{shop}.myshopify.com); credentials `access_token` (Admin API)
+and `api_secret` (the app's client secret, which signs webhooks); options `api_version`, `location_id`
+(a Location gid; else the shop's first location), `page_size` (≤ ORDER_PAGE, for the query cost).
+
+Without the `read_all_orders` scope Shopify shows only the last 60 days of orders
+(https://shopify.dev/docs/api/usage/access-scopes): a backfill further back needs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from hub.channels.port import ChannelOrder, OrderPage, PushResult, Shipment, StockUpdate
+from hub.channels.registry import Connection
+from hub.channels.shopify import mapping
+from hub.channels.shopify.client import API_VERSION, ORDER_PAGE, ShopifyClient
+from hub.channels.values import MappingError
+from hub.errors import PermanentError
+from hub.outbound.http import HttpClient
+
+# Quantities per inventorySetQuantities call. The input's page
+# (https://shopify.dev/docs/api/admin-graphql/latest/input-objects/InventorySetQuantitiesInput) names no cap;
+# 250 is Shopify's usual list limit and is *unverified* for this input. The sandbox enforces it.
+STOCK_BATCH = 250
+# A productVariants search string stays short enough with this many SKUs OR-ed together.
+SKU_LOOKUP_BATCH = 50
+WEBHOOK_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid",
+                            "orders/fulfilled", "orders/partially_fulfilled"})
+
+
+def shopify_time(moment: datetime) -> str:
+    """UTC in the form the search syntax takes: 2024-01-31T23:59:59Z (a naive time is refused)."""
+    if moment.tzinfo is None:
+        raise ValueError("since must be an aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ShopifyConnector:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        options = connection.options
+        # More orders per page would make the query cost more than the 1000 points one query may cost.
+        self.page_size = max(1, min(int(options.get("page_size", ORDER_PAGE)), ORDER_PAGE))
+        http = HttpClient(base_url=connection.base_url, service="shopify", audit=connection.audit,
+                          sleep=connection.sleep)
+        self.client = ShopifyClient(http=http, access_token=connection.credentials.get("access_token", ""),
+                                    api_version=options.get("api_version", API_VERSION), sleep=connection.sleep)
+        self._location: str | None = options.get("location_id")
+
+    # --- orders ------------------------------------------------------------------------------
+    def pull_orders(self, since: datetime, cursor: str | None = None) -> OrderPage:
+        """Orders updated at or after `since`, oldest change first; the cursor is Shopify's endCursor."""
+        body = self.client.orders_page(first=self.page_size, after=cursor,
+                                       search=f"updated_at:>='{shopify_time(since)}'")
+        connection = ((body.get("data") or {}).get("orders")) or {}
+        orders: list[ChannelOrder] = []
+        rejected: list[tuple[str, str, dict[str, Any]]] = []
+        for edge in connection.get("edges") or []:
+            node = edge.get("node") if isinstance(edge, dict) else None
+            try:
+                if isinstance(node, dict):
+                    node = self._with_all_lines(node)
+                orders.append(mapping.map_graphql_order(node))
+            except MappingError as exc:
+                raw = node if isinstance(node, dict) else {"node": node}
+                rejected.append((mapping.numeric_id(raw.get("id")), str(exc), raw))
+        info = connection.get("pageInfo") or {}
+        next_cursor = info.get("endCursor") if info.get("hasNextPage") else None
+        return OrderPage(tuple(orders), tuple(rejected), next_cursor)
+
+    def _with_all_lines(self, node: dict[str, Any]) -> dict[str, Any]:
+        """The node with every line item: pages beyond the first are fetched with `order(id) { lineItems }`."""
+        more = []
+        info = (node.get("lineItems") or {}).get("pageInfo") or {}
+        if not node.get("id"):
+            return node  # mapping refuses it with its reason
+        while info.get("hasNextPage"):
+            body = self.client.order_line_items(node["id"], info.get("endCursor"))
+            more.append(body)
+            info = (((body.get("data") or {}).get("order") or {}).get("lineItems") or {}).get("pageInfo") or {}
+        return mapping.merge_line_pages(node, more) if more else node
+
+    # --- stock -------------------------------------------------------------------------------
+    def location_id(self) -> str:
+        if self._location is None:
+            edges = ((self.client.locations().get("data") or {}).get("locations") or {}).get("edges") or []
+            if not edges:
+                raise PermanentError("shopify: the shop has no location to set stock at")
+            self._location = edges[0]["node"]["id"]
+        return self._location
+
+    def inventory_items(self, skus: list[str]) -> dict[str, str]:
+        """SKU -> InventoryItem gid, looked up through productVariants in batches."""
+        found: dict[str, str] = {}
+        for start in range(0, len(skus), SKU_LOOKUP_BATCH):
+            body = self.client.variants_by_sku(skus[start:start + SKU_LOOKUP_BATCH])
+            for edge in ((body.get("data") or {}).get("productVariants") or {}).get("edges") or []:
+                node = edge.get("node") or {}
+                item = node.get("inventoryItem") or {}
+                if node.get("sku") and item.get("id"):
+                    found.setdefault(node["sku"], item["id"])
+        return found
+
+    def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]:
+        """Absolute available quantities, up to STOCK_BATCH per inventorySetQuantities call."""
+        if not updates:
+            return []
+        latest = {u.sku: u for u in updates}  # a SKU listed twice: the last quantity wins
+        items = self.inventory_items(list(latest))
+        results = {sku: PushResult(sku, False, "no variant with this SKU in the shop")
+                   for sku in latest if sku not in items}
+        known = [u for u in latest.values() if u.sku in items]
+        location = self.location_id() if known else ""
+        for start in range(0, len(known), STOCK_BATCH):
+            batch = known[start:start + STOCK_BATCH]
+            payload = [{"inventoryItemId": items[u.sku], "locationId": location, "quantity": u.available}
+                       for u in batch]
+            result = ((self.client.set_quantities(payload).get("data") or {}).get("inventorySetQuantities")) or {}
+            errors = result.get("userErrors") or []
+            message = "; ".join(e.get("message", "") for e in errors)
+            results.update({u.sku: PushResult(u.sku, not errors, message) for u in batch})
+        return [results[sku] for sku in latest]  # in the order given
+
+    # --- fulfilment --------------------------------------------------------------------------
+    def push_fulfilment(self, shipment: Shipment) -> None:
+        """fulfillmentCreate on the order's open fulfillment orders, for the given lines or everything left."""
+        gid = f"gid://shopify/Order/{mapping.numeric_id(shipment.external_order_id)}"
+        order = (self.client.fulfillment_orders(gid).get("data") or {}).get("order")
+        if not order:
+            raise PermanentError(f"shopify: no order {shipment.external_order_id}")
+        wanted = {mapping.numeric_id(line): qty for line, qty in shipment.lines}
+        groups = []
+        for edge in (order.get("fulfillmentOrders") or {}).get("edges") or []:
+            node = edge["node"]
+            if node.get("status") not in ("OPEN", "IN_PROGRESS"):
+                continue
+            items = []
+            for line_edge in (node.get("lineItems") or {}).get("edges") or []:
+                line = line_edge["node"]
+                remaining = int(line.get("remainingQuantity") or 0)
+                line_id = mapping.numeric_id((line.get("lineItem") or {}).get("id"))
+                if remaining <= 0:
+                    continue
+                if not wanted:
+                    items.append({"id": line["id"], "quantity": remaining})
+                elif wanted.get(line_id, 0) > 0:
+                    take = min(remaining, wanted[line_id])
+                    wanted[line_id] -= take
+                    items.append({"id": line["id"], "quantity": take})
+            if items:
+                groups.append({"fulfillmentOrderId": node["id"], "fulfillmentOrderLineItems": items})
+        if not groups:
+            raise PermanentError(f"shopify: nothing left to fulfil on order {shipment.external_order_id}")
+        if any(qty > 0 for qty in wanted.values()):
+            raise PermanentError(f"shopify: order {shipment.external_order_id} has fewer open units than shipped")
+        # One fulfillment per fulfillment order: they may sit at different locations.
+        for group in groups:
+            result = (self.client.create_fulfillment({
+                "lineItemsByFulfillmentOrder": [group],
+                "notifyCustomer": False,
+                "trackingInfo": {"company": shipment.carrier, "number": shipment.tracking_number},
+            }).get("data") or {}).get("fulfillmentCreate") or {}
+            if result.get("userErrors"):
+                raise PermanentError(f"shopify: fulfillmentCreate refused: {result['userErrors']}")
+
+    # --- webhooks ----------------------------------------------------------------------------
+    def verify_webhook(self, headers: dict[str, str], body: bytes) -> bool:
+        """X-Shopify-Hmac-Sha256 = base64(HMAC-SHA256(app secret, raw body)).
+        https://shopify.dev/docs/apps/build/webhooks/subscribe/https"""
+        secret = self.connection.credentials.get("api_secret", "")
+        given = _header(headers, "X-Shopify-Hmac-Sha256")
+        if not secret or not given:
+            return False
+        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(expected.encode(), given.strip().encode())
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[ChannelOrder]:
+        """An orders/* delivery (a REST-shaped order) -> the order; other topics carry none."""
+        if not self.verify_webhook(headers, body):
+            raise PermanentError("shopify: webhook signature does not match")
+        topic = _header(headers, "X-Shopify-Topic") or ""
+        if topic and topic not in WEBHOOK_TOPICS:
+            return []
+        try:
+            raw = json.loads(body, parse_float=Decimal)
+        except ValueError as exc:
+            raise MappingError(f"webhook body is not JSON: {exc}") from None
+        return [mapping.map_rest_order(raw)]
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None

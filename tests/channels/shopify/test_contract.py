@@ -1,0 +1,431 @@
+"""The Shopify connector against its sandbox over real HTTP.
+
+Time is a fake clock shared by the sandbox's cost bucket and the connector's sleep, so throttling is
+waited out without waiting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+
+from hub.channels import registry
+from hub.channels.port import Shipment, StockUpdate
+from hub.channels.registry import Connection
+from hub.channels.shopify import SPEC, ShopifyConnector, mapping
+from hub.channels.shopify import connector as connector_module
+from hub.channels.shopify.client import ORDERS_QUERY, throttle_wait
+from hub.errors import PermanentError
+from hub.orders.status import OrderStatus as S
+from hub.outbound.audit import MemoryAudit
+from hub.sandbox.faults import Faults
+from hub.sandbox.server import running
+from hub.sandbox.shopify import create_app
+from hub.sandbox.shopify.state import Shop
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 2, 1, tzinfo=UTC).timestamp()  # after the seeded orders
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class Sandbox:
+    def __init__(self, url: str, app: Any, clock: FakeClock) -> None:
+        self.url, self.app, self.clock = url, app, clock
+        self.shop: Shop = app.extensions["sandbox"]
+        self.faults: Faults = app.extensions["sandbox_faults"]
+        self.audit = MemoryAudit()
+
+    def connector(self, **credentials: str) -> ShopifyConnector:
+        creds = {"access_token": self.shop.access_token, "api_secret": self.shop.api_secret, **credentials}
+        return ShopifyConnector(Connection(self.url, creds, audit=self.audit, sleep=self.clock.sleep))
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+        headers = {"X-Shopify-Access-Token": token if token is not None else self.shop.access_token}
+        answer = requests.post(f"{self.url}/admin/api/2025-01/graphql.json", json={"query": query,
+                               "variables": variables or {}}, headers=headers, timeout=5)
+        return answer.status_code, json.loads(answer.text, parse_float=Decimal)
+
+
+class Front:
+    """One server for the module, a fresh sandbox app per test (a server takes 0.5 s to shut down)."""
+
+    def __init__(self) -> None:
+        self.current: Flask | None = None
+        self.app = Flask("shopify-sandbox-front")
+        self.app.wsgi_app = lambda environ, start_response: self.current.wsgi_app(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def front() -> Iterator[tuple[Front, str]]:
+    holder = Front()
+    with running(holder.app) as url:
+        yield holder, url
+
+
+@pytest.fixture
+def sandbox(front) -> Sandbox:
+    holder, url = front
+    clock = FakeClock()
+    holder.current = create_app(seed=42, orders=120, clock=clock, faults=Faults(seed=1))
+    return Sandbox(url, holder.current, clock)
+
+
+def pull_all(connector: ShopifyConnector, since: datetime = EPOCH):
+    orders, rejected, cursor = [], [], None
+    while True:
+        page = connector.pull_orders(since, cursor)
+        orders.extend(page.orders)
+        rejected.extend(page.rejected)
+        cursor = page.next_cursor
+        if cursor is None:
+            return orders, rejected
+
+
+# --- orders --------------------------------------------------------------------------------------
+
+def test_a_full_pull_pages_through_every_order_exactly_once(sandbox):
+    orders, rejected = pull_all(sandbox.connector())
+    assert rejected == []
+    ids = [o.external_id for o in orders]
+    assert len(ids) == len(set(ids)) == len(sandbox.shop.orders)
+    assert {int(i) for i in ids} == set(sandbox.shop.orders)
+    assert [o.updated_at for o in orders] == sorted(o.updated_at for o in orders)
+    assert {c.url.split("?")[0] for c in sandbox.audit.calls} == {f"{sandbox.url}/admin/api/2025-01/graphql.json"}
+
+
+def test_orders_with_more_lines_than_one_page_are_completed_by_a_second_call(sandbox):
+    orders, _ = pull_all(sandbox.connector())
+    long_ones = [o for o in orders if len(sandbox.shop.orders[int(o.external_id)].lines) > 8]
+    assert long_ones
+    for order in long_ones:
+        assert len(order.lines) == len(sandbox.shop.orders[int(order.external_id)].lines)
+        assert order.flags == ()
+
+
+def test_the_pulled_orders_span_currencies_statuses_and_large_quantities(sandbox):
+    orders, _ = pull_all(sandbox.connector())
+    assert {"JPY", "KWD", "VND", "EUR", "USD"} <= {o.currency for o in orders}
+    assert {S.CANCELLED, S.REFUNDED, S.PARTIALLY_REFUNDED, S.FULFILLED, S.PARTIALLY_FULFILLED, S.PAID,
+            S.PENDING} <= {o.status for o in orders}
+    assert max(ln.quantity for o in orders for ln in o.lines) == 99_999
+    assert all(o.flags == () for o in orders)
+
+
+def test_an_incremental_pull_returns_only_orders_updated_since(sandbox):
+    since = sorted(o.updated_at for o in sandbox.shop.orders.values())[80]
+    orders, _ = pull_all(sandbox.connector(), since)
+    expected = {n for n, o in sandbox.shop.orders.items() if o.updated_at >= since}
+    assert {int(o.external_id) for o in orders} == expected
+    assert 0 < len(expected) < len(sandbox.shop.orders)
+
+
+def test_orders_that_moved_on_since_the_last_pull_are_the_ones_pulled_next(sandbox):
+    connector = sandbox.connector()
+    pull_all(connector)
+    sandbox.clock.now += 3600
+    since = datetime.fromtimestamp(sandbox.clock.now, UTC)
+    moved = requests.post(f"{sandbox.url}/_sandbox/advance", json={"count": 7, "seed": 3}, timeout=5).json()["moved"]
+    orders, _ = pull_all(connector, since)
+    assert sorted(int(o.external_id) for o in orders) == sorted(moved)
+    assert all(o.updated_at == since.replace(microsecond=0) for o in orders)  # Shopify times are whole seconds
+
+
+def test_since_is_sent_in_utc_whatever_its_offset_and_a_naive_since_is_refused(sandbox):
+    since = sorted(o.updated_at for o in sandbox.shop.orders.values())[100]
+    tokyo = since.astimezone(timezone(timedelta(hours=9)))
+    connector = sandbox.connector()
+    in_tokyo = {o.external_id for o in pull_all(connector, tokyo)[0]}
+    assert in_tokyo == {o.external_id for o in pull_all(connector, since)[0]}
+    assert len(in_tokyo) == len(sandbox.shop.orders) - 100
+    with pytest.raises(ValueError, match="aware"):
+        connector.pull_orders(since.replace(tzinfo=None))
+
+
+def test_the_cursor_resumes_a_pull_in_a_new_connector(sandbox):
+    first = sandbox.connector().pull_orders(EPOCH)
+    rest, _ = [], None
+    cursor = first.next_cursor
+    connector = sandbox.connector()
+    while cursor:
+        page = connector.pull_orders(EPOCH, cursor)
+        rest.extend(page.orders)
+        cursor = page.next_cursor
+    ids = [o.external_id for o in first.orders] + [o.external_id for o in rest]
+    assert len(ids) == len(set(ids)) == len(sandbox.shop.orders)
+
+
+def test_a_malformed_order_is_quarantined_while_the_rest_of_the_page_goes_on(sandbox):
+    first_page = sorted(sandbox.shop.orders.values(), key=lambda o: (o.updated_at, o.number))[:10]
+    broken = first_page[3]
+    broken.malformed = True
+    page = sandbox.connector().pull_orders(EPOCH)
+    assert len(page.orders) == 9
+    ((external_id, reason, raw),) = page.rejected
+    assert external_id == str(broken.number)
+    assert reason.startswith("line item") and ("quantity" in reason or "no amount" in reason)
+    assert raw["id"] == f"gid://shopify/Order/{broken.number}"
+
+
+def test_an_order_repeated_across_pages_is_still_seen_and_no_order_is_missed(sandbox):
+    sandbox.faults.update(repeat_across_pages=True)
+    orders, _ = pull_all(sandbox.connector())
+    counts = Counter(o.external_id for o in orders)
+    assert {int(i) for i in counts} == set(sandbox.shop.orders)
+    assert max(counts.values()) == 2
+
+
+# --- throttling and failures ---------------------------------------------------------------------
+
+def test_a_full_pull_outruns_the_cost_bucket_and_waits_for_it_to_refill(sandbox):
+    pull_all(sandbox.connector())
+    assert sandbox.clock.slept and all(s > 0 for s in sandbox.clock.slept)
+
+
+def test_throttled_answers_are_waited_out_and_retried(sandbox):
+    sandbox.faults.update(throttle_burst=2)
+    page = sandbox.connector().pull_orders(EPOCH)
+    assert len(page.orders) == 10
+    assert len(sandbox.clock.slept) == 2
+    assert len(sandbox.audit.calls) >= 3 and all(c.status == 200 for c in sandbox.audit.calls)
+
+
+def test_server_errors_are_retried_by_the_http_client(sandbox):
+    sandbox.faults.update(error_rate=0.3)
+    orders, _ = pull_all(sandbox.connector())
+    assert {int(o.external_id) for o in orders} == set(sandbox.shop.orders)
+    assert any(c.status == 500 for c in sandbox.audit.calls)
+
+
+def test_answers_cut_short_are_asked_again(sandbox):
+    sandbox.faults.update(malformed_rate=0.2)
+    orders, _ = pull_all(sandbox.connector())
+    assert {int(o.external_id) for o in orders} == set(sandbox.shop.orders)
+
+
+def test_every_query_the_connector_sends_costs_at_most_a_thousand_points(sandbox):
+    from hub.channels.shopify import client
+    from hub.sandbox.shopify.app import requested_cost
+
+    costs = {name: requested_cost(getattr(client, name), {"first": 250 if "VARIANTS" in name else 10})
+             for name in ("ORDERS_QUERY", "ORDER_LINE_ITEMS_QUERY", "VARIANTS_BY_SKU_QUERY", "LOCATIONS_QUERY",
+                          "FULFILLMENT_ORDERS_QUERY")}
+    assert costs == {"ORDERS_QUERY": 962, "ORDER_LINE_ITEMS_QUERY": 903, "VARIANTS_BY_SKU_QUERY": 502,
+                     "LOCATIONS_QUERY": 3, "FULFILLMENT_ORDERS_QUERY": 518}
+
+
+def test_a_query_costing_more_than_a_thousand_points_is_refused_as_shopify_does(sandbox):
+    status, body = sandbox.graphql(ORDERS_QUERY, {"first": 250, "query": ""})
+    assert status == 200
+    assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+
+
+# --- auth ----------------------------------------------------------------------------------------
+
+def test_a_wrong_access_token_is_refused_with_401(sandbox):
+    with pytest.raises(PermanentError) as refused:
+        sandbox.connector(access_token="shpat_forged").pull_orders(EPOCH)
+    assert refused.value.status == 401
+    assert "Invalid API key or access token" in str(refused.value)
+
+
+def test_a_request_without_a_token_is_refused_with_401(sandbox):
+    answer = requests.post(f"{sandbox.url}/admin/api/2025-01/graphql.json", json={"query": "{ shop { name } }"},
+                           timeout=5)
+    assert answer.status_code == 401
+    assert answer.json() == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+
+
+# --- stock ---------------------------------------------------------------------------------------
+
+def test_stock_is_set_in_batches_and_can_be_read_back(sandbox, monkeypatch):
+    monkeypatch.setattr(connector_module, "STOCK_BATCH", 10)
+    skus = sorted(sandbox.shop.variants)
+    updates = [StockUpdate(sku, i * 3) for i, sku in enumerate(skus)] + [StockUpdate("NO-SUCH-SKU", 5)]
+    results = sandbox.connector().push_stock(updates)
+    assert [r.sku for r in results] == [u.sku for u in updates]
+    assert [r.ok for r in results] == [True] * len(skus) + [False]
+    levels = requests.get(f"{sandbox.url}/_sandbox/inventory", timeout=5).json()
+    location = "gid://shopify/Location/68000000001"
+    assert {sku: levels[sku][location] for sku in skus} == {u.sku: u.available for u in updates[:-1]}
+    mutations = len(sandbox.audit.calls) - 2  # one SKU lookup, one location lookup
+    assert mutations == -(-len(skus) // 10)
+
+
+def test_a_sku_with_spaces_commas_and_umlauts_is_found_and_set(sandbox):
+    (result,) = sandbox.connector().push_stock([StockUpdate("ÜBER-TASSE 0,3l", 42)])
+    assert result.ok
+    assert requests.get(f"{sandbox.url}/_sandbox/inventory", timeout=5).json()["ÜBER-TASSE 0,3l"][
+        "gid://shopify/Location/68000000001"] == 42
+
+
+# --- fulfilment ----------------------------------------------------------------------------------
+
+def open_order(shop: Shop, lines: int = 1):
+    return next(o for o in sorted(shop.orders.values(), key=lambda o: o.number)
+                if o.fo_status == "OPEN" and o.financial == "PAID" and len(o.lines) >= lines)
+
+
+def test_a_whole_order_shipment_fulfils_it_and_can_be_read_back(sandbox):
+    order = open_order(sandbox.shop)
+    connector = sandbox.connector()
+    connector.push_fulfilment(Shipment(str(order.number), "DHL", "00340434161094042557", datetime.now(UTC)))
+    back = requests.get(f"{sandbox.url}/_sandbox/orders/{order.number}", timeout=5).json()["order"]
+    assert back["fulfillment_status"] == "fulfilled"
+    assert (back["fulfillments"][0]["tracking_company"], back["fulfillments"][0]["tracking_number"]) == (
+        "DHL", "00340434161094042557")
+    pulled = connector.pull_orders(datetime.fromtimestamp(sandbox.clock.now, UTC) - timedelta(minutes=5))
+    assert [(o.external_id, o.status) for o in pulled.orders] == [(str(order.number), S.FULFILLED)]
+
+
+def test_a_shipment_of_some_lines_partially_fulfils_the_order(sandbox):
+    order = open_order(sandbox.shop, lines=2)
+    line = order.lines[0]
+    sandbox.connector().push_fulfilment(Shipment(str(order.number), "UPS", "1Z999AA10123456784", datetime.now(UTC),
+                                                 lines=((str(line.number), line.quantity),)))
+    back = requests.get(f"{sandbox.url}/_sandbox/orders/{order.number}", timeout=5).json()["order"]
+    assert back["fulfillment_status"] == "partial"
+    assert back["line_items"][0]["fulfillable_quantity"] == 0
+
+
+def test_a_shipment_of_more_units_than_are_open_is_refused_and_nothing_is_fulfilled(sandbox):
+    order = open_order(sandbox.shop)
+    line = order.lines[0]
+    with pytest.raises(PermanentError, match="fewer open units"):
+        sandbox.connector().push_fulfilment(Shipment(str(order.number), "DHL", "1", datetime.now(UTC),
+                                                     lines=((str(line.number), line.quantity + 1),)))
+    assert order.fulfillments == [] and line.fulfilled == 0
+
+
+def test_a_shipment_for_an_order_with_nothing_left_to_fulfil_is_refused(sandbox):
+    closed = next(o for o in sandbox.shop.orders.values() if o.fo_status == "CLOSED")
+    with pytest.raises(PermanentError, match="nothing left to fulfil"):
+        sandbox.connector().push_fulfilment(Shipment(str(closed.number), "DHL", "1", datetime.now(UTC)))
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+def webhook(sandbox: Sandbox, number: int, topic: str = "orders/updated") -> tuple[dict[str, str], bytes]:
+    answer = requests.get(f"{sandbox.url}/_sandbox/webhooks/{number}", params={"topic": topic}, timeout=5).json()
+    return answer["headers"], answer["body"].encode()
+
+
+def test_a_signed_webhook_is_verified_and_parsed_into_the_same_order_as_a_pull(sandbox):
+    connector = sandbox.connector()
+    pulled = {o.external_id: o for o in pull_all(connector)[0]}
+    number = next(iter(sandbox.shop.orders))
+    headers, body = webhook(sandbox, number)
+    assert connector.verify_webhook(headers, body)
+    (order,) = connector.parse_webhook(headers, body)
+    same = pulled[str(number)]
+    assert (order.status, order.total, order.currency, order.updated_at) == (
+        same.status, same.total, same.currency, same.updated_at)
+
+
+def test_an_orders_cancelled_delivery_gives_the_cancelled_order_and_other_topics_give_none(sandbox):
+    connector = sandbox.connector()
+    cancelled = next(o for o in sandbox.shop.orders.values() if o.cancelled_at)
+    (order,) = connector.parse_webhook(*webhook(sandbox, cancelled.number, "orders/cancelled"))
+    assert order.status is S.CANCELLED and order.external_id == str(cancelled.number)
+    assert connector.parse_webhook(*webhook(sandbox, cancelled.number, "orders/delete")) == []
+
+
+def test_a_forged_or_unsigned_webhook_is_refused(sandbox):
+    connector = sandbox.connector()
+    headers, body = webhook(sandbox, next(iter(sandbox.shop.orders)))
+    tampered = body.replace(b'"financial_status": "', b'"financial_status": "x')
+    assert not connector.verify_webhook(headers, tampered)
+    assert not connector.verify_webhook({k: v for k, v in headers.items() if "Hmac" not in k}, body)
+    assert not sandbox.connector(api_secret="another-secret").verify_webhook(headers, body)
+    with pytest.raises(PermanentError, match="signature"):
+        connector.parse_webhook(headers, tampered)
+
+
+# --- documented examples -------------------------------------------------------------------------
+
+def test_the_documented_throttled_answer_gives_the_wait_the_bucket_needs():
+    body = json.loads((FIXTURES / "graphql_throttled.json").read_text(), parse_float=Decimal)
+    assert throttle_wait(body["extensions"]["cost"]) == pytest.approx((752 - 666) / 50)
+
+
+def test_the_sandbox_throttles_in_the_documented_shape(sandbox):
+    documented = json.loads((FIXTURES / "graphql_throttled.json").read_text(), parse_float=Decimal)
+    sandbox.faults.update(throttle_burst=1)
+    status, body = sandbox.graphql("{ locations(first: 1) { edges { node { id } } } }")
+    assert status == 200
+    assert body["errors"] == documented["errors"]
+    assert body["extensions"]["cost"].keys() == documented["extensions"]["cost"].keys()
+    assert body["extensions"]["cost"]["throttleStatus"].keys() == \
+        documented["extensions"]["cost"]["throttleStatus"].keys()
+
+
+def test_the_documented_orders_query_with_literal_arguments_is_answered_with_only_the_fields_asked(sandbox):
+    # https://shopify.dev/docs/api/admin-graphql/latest/queries/orders: literal `first` and a search `query`.
+    status, body = sandbox.graphql(
+        'query { orders(first: 5, query: "updated_at:>=\'2025-12-01T00:00:00Z\'", sortKey: UPDATED_AT) '
+        "{ edges { cursor node { id updatedAt } } pageInfo { hasNextPage endCursor } } }")
+    edges = body["data"]["orders"]["edges"]
+    assert status == 200 and len(edges) == 5
+    assert all(set(e["node"]) == {"id", "updatedAt"} and e["node"]["updatedAt"] >= "2025-12-01" for e in edges)
+    assert set(body["data"]["orders"]["pageInfo"]) == {"hasNextPage", "endCursor"}
+    assert body["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 1000
+
+
+def test_the_connector_s_own_page_maps_through_normalize_as_the_cli_would(sandbox):
+    status, body = sandbox.graphql(ORDERS_QUERY, {"first": 10, "query": "updated_at:>='2025-12-01T00:00:00Z'"})
+    orders = mapping.normalize([body])
+    assert status == 200 and len(orders) == 10
+    assert all(o.updated_at >= datetime(2025, 12, 1, tzinfo=UTC) for o in orders)
+
+
+def test_the_documented_inventory_set_quantities_example_is_answered_in_shape(sandbox):
+    # https://shopify.dev/docs/api/admin-graphql/latest/mutations/inventorySetQuantities, its example with the
+    # sandbox's ids: a compare-and-set on `available` with a referenceDocumentUri.
+    variant = sandbox.shop.variants["SKU-0001"]
+    current = sandbox.shop.levels[(variant.item_number, 68_000_000_001)]
+    query = """mutation InventorySet($input: InventorySetQuantitiesInput!) {
+      inventorySetQuantities(input: $input) {
+        inventoryAdjustmentGroup { createdAt reason referenceDocumentUri changes { name delta } }
+        userErrors { field message }
+      }
+    }"""
+    item = {"inventoryItemId": f"gid://shopify/InventoryItem/{variant.item_number}",
+            "locationId": "gid://shopify/Location/68000000001", "quantity": current + 11, "compareQuantity": current}
+    variables = {"input": {"name": "available", "reason": "correction",
+                           "referenceDocumentUri": "logistics://some.warehouse/take/2023-01/13", "quantities": [item]}}
+    status, body = sandbox.graphql(query, variables)
+    group = body["data"]["inventorySetQuantities"]["inventoryAdjustmentGroup"]
+    assert status == 200 and body["data"]["inventorySetQuantities"]["userErrors"] == []
+    assert group["reason"] == "correction" and group["changes"][0]["name"] == "available"
+    assert group["changes"][0]["delta"] == 11
+    stale = sandbox.graphql(query, variables)[1]["data"]["inventorySetQuantities"]
+    assert stale["inventoryAdjustmentGroup"] is None
+    assert stale["userErrors"] == [{"field": ["input", "quantities", "0", "compareQuantity"],
+                                    "message": "The compareQuantity value does not match persisted value."}]
+
+
+def test_the_spec_is_a_valid_plugin_whose_normalize_reads_fixture_bodies():
+    assert registry.check(SPEC, "shopify") is SPEC
+    bodies = [json.loads((FIXTURES / n).read_text(), parse_float=Decimal)
+              for n in ("rest_order_webhook.json", "graphql_orders_page.json")]
+    assert [o.external_id for o in SPEC.normalize(bodies)] == ["5683145394617", "5683145427385", "5683145459001"]
