@@ -32,6 +32,7 @@ class Connection:
     options: Mapping[str, Any] = field(default_factory=dict)
     audit: AuditSink = field(default_factory=LogAudit)
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic  # seconds, monotonic; tests fake it together with `sleep`
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,12 @@
     TransientError   connection refused/reset, timeout, 408, 425, 429, 5xx  -> retried
     PermanentError   any other 4xx, a body that is not the JSON promised    -> raised at once
 
+`request_json` parses a 2xx body inside the retried attempt: a body that is not whole JSON (cut short in
+transit) is then an UnreadableBody (a TransientError), asked for again, when the call is safe to repeat (GET
+and HEAD, or `idempotent=True`), and a PermanentError otherwise, since a mutation may already have been
+applied. Unreadable bodies have their own budget (RetryPolicy.body_attempts), and each one starts the count of
+transport failures afresh: the server did answer.
+
 JSON bodies are parsed with Decimal for every non-integer number: marketplaces send money as JSON
 floats (WooCommerce, Shopee) and a float must never touch an amount.
 """
@@ -21,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from hub.errors import PermanentError, TransientError
 from hub.outbound.audit import AuditSink, CallRecord, LogAudit
@@ -36,14 +42,40 @@ SECRET_NAMES = frozenset({
     "oauth_consumer_key", "oauth_signature", "oauth_token", "oauth_nonce",
 })
 MAX_RETRY_AFTER_SECONDS = 120.0
+# Methods whose call may be made again without changing anything more: a cut body is asked for again.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 5
+    attempts: int = 5  # tries in a row that fail in transport (timeout, refused, 408/425/429/5xx)
     initial_seconds: float = 0.5
     max_seconds: float = 30.0
     jitter_seconds: float = 0.5
+    body_attempts: int = 3  # request_json: 2xx answers whose body is not whole JSON, before giving up
+
+
+class UnreadableBody(TransientError):
+    """A 2xx answer to a call that may be repeated, whose body is not whole JSON: cut short in transit."""
+
+
+@dataclass
+class _Budget:
+    """When the retry loop gives up: after `attempts` transport failures in a row, or after `body_attempts`
+    unreadable bodies; an unreadable body starts the transport count afresh."""
+
+    policy: RetryPolicy
+    failures: int = 0
+    unreadable: int = 0
+
+    def spent(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, UnreadableBody):
+            self.unreadable += 1
+            self.failures = 0
+            return self.unreadable >= self.policy.body_attempts
+        self.failures += 1
+        return self.failures >= self.policy.attempts
 
 
 @dataclass
@@ -55,9 +87,10 @@ class Response:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.text, parse_float=Decimal)
+            return parse_json(self.text)
         except ValueError as exc:
-            raise PermanentError(f"{self.url} answered {self.status} with a body that is not JSON: {exc}") from None
+            raise PermanentError(f"{redact_url(self.url)} answered {self.status} with a body that is not JSON: {exc}"
+                                 ) from None
 
 
 @dataclass
@@ -76,10 +109,37 @@ class HttpClient:
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
                 data: Any = None, headers: Mapping[str, str] | None = None, ok: tuple[int, ...] = ()) -> Response:
         """Send with retries. Returns 2xx responses and those listed in `ok`; raises otherwise."""
+        _, response = self._request(method, path, params=params, json_body=json_body, data=data, headers=headers,
+                                    ok=ok, parse=None)
+        return response
+
+    def request_json(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                     json_body: Any = None, data: Any = None, headers: Mapping[str, str] | None = None,
+                     ok: tuple[int, ...] = (), idempotent: bool | None = None) -> tuple[Any, Response]:
+        """request(), with a 2xx body parsed as JSON (Decimal for non-integer numbers) inside the retried attempt.
+
+        A 2xx body that is not JSON (cut short in transit, most likely) raises UnreadableBody, a TransientError, so
+        it is asked for again and each attempt is audited, when the call is safe to repeat: by default for GET and
+        HEAD, and for any call marked `idempotent=True` (a GraphQL query sent by POST, a PUT of absolute values).
+        Any other call raises PermanentError at once: the counterpart may already have applied the mutation. After
+        RetryPolicy.body_attempts unreadable bodies the last UnreadableBody is raised.
+
+        Returns (body, response). The body is None for 204 and HEAD, and for a non-2xx status accepted through
+        `ok`, whose text is left to the caller (response.json() still parses it on demand).
+        """
+        repeatable = method.upper() in SAFE_METHODS if idempotent is None else idempotent
+        return self._request(method, path, params=params, json_body=json_body, data=data, headers=headers, ok=ok,
+                             parse=repeatable)
+
+    def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None, json_body: Any, data: Any,
+                 headers: Mapping[str, str] | None, ok: tuple[int, ...],
+                 parse: bool | None) -> tuple[Any, Response]:
+        """The retry loop. `parse` None leaves bodies alone; True/False parses 2xx bodies, a bad one being
+        transient (True: the call may be repeated) or permanent (False)."""
         url = self.base_url.rstrip("/") + "/" + path.lstrip("/") if not path.startswith("http") else path
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(self.retry.attempts),
+            stop=_Budget(self.retry).spent,
             wait=self._wait,
             sleep=self.sleep,
             reraise=True,
@@ -88,7 +148,7 @@ class HttpClient:
             with attempt:
                 number = attempt.retry_state.attempt_number
                 return self._send(method, url, number, params=params, json_body=json_body, data=data,
-                                  headers=headers, ok=ok)
+                                  headers=headers, ok=ok, parse=parse)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _wait(self, state: RetryCallState) -> float:
@@ -99,7 +159,8 @@ class HttpClient:
         return max(backoff, retry_after) if retry_after is not None else backoff
 
     def _send(self, method: str, url: str, attempt: int, *, params: Mapping[str, Any] | None, json_body: Any,
-              data: Any, headers: Mapping[str, str] | None, ok: tuple[int, ...]) -> Response:
+              data: Any, headers: Mapping[str, str] | None, ok: tuple[int, ...],
+              parse: bool | None) -> tuple[Any, Response]:
         request = requests.Request(method, url, params=params, json=json_body, data=data, headers=dict(headers or {}))
         prepared = self.session.prepare_request(request)
         if self.prepare is not None:
@@ -107,27 +168,50 @@ class HttpClient:
         started = time.monotonic()
         status: int | None = None
         error = ""
+        body: Any = None
+        unreadable = ""  # why a body that was to be parsed is not JSON
         try:
             raw = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
             status = raw.status_code
             response = Response(status, raw.headers, raw.text, prepared.url or url)
+            if parse is not None and 200 <= status < 300 and status != 204 and method.upper() != "HEAD":
+                try:
+                    body = parse_json(response.text)
+                except ValueError as exc:
+                    unreadable = str(exc)
+                    error = "body: not JSON"
         except requests.Timeout as exc:
             error = f"timeout: {type(exc).__name__}"
             raise TransientError(f"{self.service}: {method} {redact_url(url)} timed out") from None
         except requests.ConnectionError as exc:
             error = f"connection: {type(exc).__name__}"
             raise TransientError(f"{self.service}: {method} {redact_url(url)} could not connect") from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            # The answer broke off mid-body: a transport fault like a reset connection.
+            error = f"body: {type(exc).__name__}"
+            raise TransientError(f"{self.service}: {method} {redact_url(url)} answer broke off") from None
         finally:
             self.audit.record(CallRecord(
                 service=self.service, method=method, url=redact_url(prepared.url or url), status=status,
                 duration_ms=round((time.monotonic() - started) * 1000), attempt=attempt, error=error))
+        if unreadable:
+            summary = (f"{self.service}: {method} {redact_url(response.url)} answered {status} with a body that is "
+                       f"not JSON: {unreadable}")
+            if parse:
+                raise UnreadableBody(summary, status=status)
+            raise PermanentError(summary, status=status)
         if 200 <= status < 300 or status in ok:
-            return response
+            return body, response
         summary = f"{self.service}: {method} {redact_url(response.url)} answered {status}: {response.text[:300]}"
         if status in RETRYABLE_STATUS:
             raise TransientError(summary, retry_after=parse_retry_after(response.headers.get("Retry-After")),
                                  status=status)
         raise PermanentError(summary, status=status)
+
+
+def parse_json(text: str) -> Any:
+    """JSON with every non-integer number as a Decimal; ValueError when `text` is not JSON."""
+    return json.loads(text, parse_float=Decimal)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

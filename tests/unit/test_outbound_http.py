@@ -6,7 +6,7 @@ import responses
 
 from hub.errors import PermanentError, TransientError
 from hub.outbound.audit import MemoryAudit
-from hub.outbound.http import HttpClient, RetryPolicy, parse_retry_after, redact_url
+from hub.outbound.http import HttpClient, RetryPolicy, UnreadableBody, parse_retry_after, redact_url
 
 BASE = "https://shop.example.com/api"
 
@@ -90,3 +90,115 @@ def test_retry_after_accepts_seconds_and_http_dates(header, seconds):
     from datetime import UTC, datetime
 
     assert parse_retry_after(header, now=datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)) == seconds
+
+
+CUT = '{"orders": [{"id": 1, "total": "12.5'  # a JSON body cut short in transit
+
+
+@responses.activate
+def test_a_cut_body_on_a_get_is_asked_for_again_and_each_attempt_is_audited():
+    responses.get(f"{BASE}/orders", body=CUT)
+    responses.get(f"{BASE}/orders", body=CUT)
+    responses.get(f"{BASE}/orders", body='{"orders": [], "total": 12.5}')
+    http, audit, slept = client()
+    body, response = http.request_json("GET", "/orders")
+    assert body == {"orders": [], "total": Decimal("12.5")}
+    assert response.status == 200 and response.json() == body
+    assert slept == [1, 2] and len(responses.calls) == 3
+    assert [(c.status, c.attempt, c.error) for c in audit.calls] == \
+        [(200, 1, "body: not JSON"), (200, 2, "body: not JSON"), (200, 3, "")]
+
+
+@responses.activate
+def test_a_get_whose_body_stays_cut_gives_up_transient_after_the_body_attempts():
+    responses.get(f"{BASE}/orders", body=CUT)
+    http, audit, slept = client()  # attempts=4, body_attempts=3
+    with pytest.raises(UnreadableBody, match="not JSON") as info:
+        http.request_json("GET", "/orders")
+    assert isinstance(info.value, TransientError) and info.value.status == 200
+    assert len(audit.calls) == 3 and len(slept) == 2
+
+
+@responses.activate
+def test_each_cut_body_gets_the_full_budget_of_transport_retries():
+    for status in (503, 503, 503, 200, 502, 502, 502, 200):
+        responses.get(f"{BASE}/orders", status=status, body=CUT)
+    responses.get(f"{BASE}/orders", json={"ok": True})
+    http, audit, _ = client()
+    assert http.request_json("GET", "/orders")[0] == {"ok": True}
+    assert [c.status for c in audit.calls] == [503, 503, 503, 200, 502, 502, 502, 200, 200]
+    assert [c.attempt for c in audit.calls] == list(range(1, 10))
+
+
+@responses.activate
+def test_transport_failures_in_a_row_after_a_cut_body_still_give_up():
+    responses.get(f"{BASE}/orders", body=CUT)
+    for _ in range(4):
+        responses.get(f"{BASE}/orders", status=503)
+    http, audit, _ = client()
+    with pytest.raises(TransientError, match="answered 503"):
+        http.request_json("GET", "/orders")
+    assert [c.status for c in audit.calls] == [200, 503, 503, 503, 503]
+
+
+@responses.activate
+def test_a_cut_body_on_a_post_is_not_sent_again_unless_the_call_is_idempotent():
+    responses.post(f"{BASE}/notes", body=CUT)
+    http, audit, slept = client()
+    with pytest.raises(PermanentError, match="not JSON") as info:
+        http.request_json("POST", "/notes", json_body={"note": "shipped"})
+    assert info.value.status == 200
+    assert len(responses.calls) == 1 and slept == []
+    assert [(c.status, c.attempt, c.error) for c in audit.calls] == [(200, 1, "body: not JSON")]
+
+
+@responses.activate
+def test_a_cut_body_on_a_post_marked_idempotent_is_asked_for_again():
+    responses.post(f"{BASE}/graphql.json", body=CUT)
+    responses.post(f"{BASE}/graphql.json", json={"data": {"orders": []}})
+    http, audit, slept = client()
+    body, _ = http.request_json("POST", "/graphql.json", json_body={"query": "query { orders }"}, idempotent=True)
+    assert body == {"data": {"orders": []}}
+    assert len(responses.calls) == 2 and slept == [1]
+    assert [(c.attempt, c.error) for c in audit.calls] == [(1, "body: not JSON"), (2, "")]
+
+
+@responses.activate
+def test_a_get_marked_not_idempotent_is_not_asked_again():
+    responses.get(f"{BASE}/orders", body=CUT)
+    http, _, slept = client()
+    with pytest.raises(PermanentError, match="not JSON"):
+        http.request_json("GET", "/orders", idempotent=False)
+    assert len(responses.calls) == 1 and slept == []
+
+
+@responses.activate
+def test_request_json_parses_decimals_and_leaves_204_and_accepted_errors_unparsed():
+    responses.get(f"{BASE}/orders", body='{"price": 0.1, "qty": 3}')
+    responses.post(f"{BASE}/shipments", status=204)
+    responses.get(f"{BASE}/missing", status=404, body="<html>not found</html>")
+    http, _, _ = client()
+    body, _ = http.request_json("GET", "/orders")
+    assert body == {"price": Decimal("0.1"), "qty": 3} and isinstance(body["qty"], int)
+    assert http.request_json("POST", "/shipments", json_body={})[0] is None
+    body, response = http.request_json("GET", "/missing", ok=(404,))
+    assert body is None and response.status == 404
+
+
+@responses.activate
+def test_request_leaves_the_body_to_the_caller():
+    responses.get(f"{BASE}/orders", body=CUT)
+    http, audit, _ = client()
+    response = http.request("GET", "/orders")
+    assert len(audit.calls) == 1 and audit.calls[0].error == ""
+    with pytest.raises(PermanentError, match="not JSON"):
+        response.json()
+
+
+@responses.activate
+def test_an_answer_that_breaks_off_mid_body_is_a_transient_fault():
+    responses.get(f"{BASE}/orders", body=requests.exceptions.ChunkedEncodingError("cut"))
+    responses.get(f"{BASE}/orders", json={"ok": True})
+    http, audit, _ = client()
+    assert http.request("GET", "/orders").json() == {"ok": True}
+    assert audit.calls[0].error == "body: ChunkedEncodingError"

@@ -10,15 +10,14 @@ endpoint. Every call goes through `hub.outbound.http.HttpClient` (timeouts, retr
   documented burst and waits (Connection.sleep) before a call would be refused. A 429 `QuotaExceeded` is
   answered by waiting one token's time and trying again.
   https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits
+- Pacing and token expiry read Connection.clock (monotonic; tests fake it together with Connection.sleep).
 
 Options (Connection.options): `lwa_endpoint` (default https://api.amazon.com/auth/o2/token; a sandbox serves it
-on its own base URL), `clock` (a monotonic clock, for tests that fake time through Connection.sleep).
-Credentials: `client_id`, `client_secret`, `refresh_token`.
+on its own base URL). Credentials: `client_id`, `client_secret`, `refresh_token`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +25,11 @@ from urllib.parse import quote
 
 from hub.channels.registry import Connection
 from hub.errors import PermanentError, TransientError
-from hub.outbound.http import HttpClient, Response
+from hub.outbound.http import HttpClient
 
 LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0  # refresh this long before the token's stated expiry
 MAX_THROTTLED_ATTEMPTS = 6  # 429s answered with a wait before giving up (as a TransientError)
-MAX_MALFORMED_ATTEMPTS = 3  # a 2xx whose body is not JSON is asked again this often
 SAFETY_FACTOR = 1.01  # wait a little longer than the bucket needs: clocks and rounding differ
 
 # operation -> (requests per second, burst): the documented default usage plans.
@@ -87,7 +85,7 @@ class AmazonClient:
             raise PermanentError(f"amazon: credentials lack {', '.join(missing)}")
         self._credentials = credentials
         self._sleep = connection.sleep
-        self._clock: Callable[[], float] = connection.options.get("clock") or time.monotonic
+        self._clock = connection.clock
         self.http = HttpClient(connection.base_url, service="amazon", audit=connection.audit, sleep=connection.sleep)
         self._lwa_endpoint = str(connection.options.get("lwa_endpoint") or LWA_ENDPOINT)
         self.lwa = HttpClient(self._lwa_endpoint, service="amazon-lwa", audit=connection.audit,
@@ -125,18 +123,20 @@ class AmazonClient:
         return self.pacers[operation]
 
     def call(self, operation: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-             json_body: Any = None) -> Response:
-        """One SP-API operation: paced by its usage plan, authenticated, 429 and expired tokens handled."""
+             json_body: Any = None, idempotent: bool | None = None) -> Any:
+        """One SP-API operation: paced by its usage plan, authenticated, 429 and expired tokens handled. Returns
+        the JSON body (None for 204). A body cut short in transit is asked for again by HttpClient when the
+        operation may be repeated: reads, and what the caller marks `idempotent`."""
         pacer = self._pacer(operation)
         refreshed = False
-        throttled = malformed = 0
+        throttled = 0
         while True:
             wait = pacer.wait()
             if wait:
                 self._sleep(wait)
             headers = {"x-amz-access-token": self.access_token(), "Accept": "application/json"}
-            response = self.http.request(method, path, params=params, json_body=json_body, headers=headers,
-                                         ok=(401, 403, 429))
+            body, response = self.http.request_json(method, path, params=params, json_body=json_body,
+                                                    headers=headers, ok=(401, 403, 429), idempotent=idempotent)
             limit = _rate_limit(response.headers.get("x-amzn-RateLimit-Limit"))
             if limit:
                 pacer.rate = limit
@@ -154,15 +154,7 @@ class AmazonClient:
                 self.access_token(fresh=True)
                 refreshed = True
                 continue
-            if response.status != 204 and response.text:
-                try:
-                    response.json()
-                except PermanentError as exc:
-                    malformed += 1
-                    if malformed >= MAX_MALFORMED_ATTEMPTS:  # garbled in transit, most likely: try later
-                        raise TransientError(str(exc), status=response.status) from None
-                    continue
-            return response
+            return body
 
     def get_orders(self, marketplace_ids: list[str], *, last_updated_after: str | None = None,
                    next_token: str | None = None, max_results: int = 100) -> dict[str, Any]:
@@ -175,13 +167,13 @@ class AmazonClient:
         else:
             params["LastUpdatedAfter"] = last_updated_after
             params["MaxResultsPerPage"] = max(1, min(100, max_results))
-        return self.call("getOrders", "GET", "/orders/v0/orders", params=params).json()
+        return self.call("getOrders", "GET", "/orders/v0/orders", params=params)
 
     def get_order(self, order_id: str) -> dict[str, Any]:
         """getOrder: `GET /orders/v0/orders/{orderId}`.
         https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference#getorder
         """
-        return self.call("getOrder", "GET", f"/orders/v0/orders/{quote(order_id, safe='')}").json()
+        return self.call("getOrder", "GET", f"/orders/v0/orders/{quote(order_id, safe='')}")
 
     def get_order_items(self, order_id: str, *, next_token: str | None = None) -> dict[str, Any]:
         """getOrderItems: `GET /orders/v0/orders/{orderId}/orderItems`, paged by NextToken.
@@ -189,7 +181,7 @@ class AmazonClient:
         """
         params = {"NextToken": next_token} if next_token else None
         return self.call("getOrderItems", "GET", f"/orders/v0/orders/{quote(order_id, safe='')}/orderItems",
-                         params=params).json()
+                         params=params)
 
     def all_order_items(self, order_id: str) -> list[dict[str, Any]]:
         """Every getOrderItems page of one order, following NextToken."""
@@ -204,7 +196,7 @@ class AmazonClient:
         https://developer-docs.amazon.com/sp-api/docs/confirm-the-shipment-status
         """
         self.call("confirmShipment", "POST", f"/orders/v0/orders/{quote(order_id, safe='')}/shipmentConfirmation",
-                  json_body=body)
+                  json_body=body, idempotent=True)  # the same packageReferenceId again edits that package
 
     def patch_listings_item(self, seller_id: str, sku: str, marketplace_ids: list[str],
                             body: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +205,7 @@ class AmazonClient:
         """
         path = f"/listings/2021-08-01/items/{quote(seller_id, safe='')}/{quote(sku, safe='')}"
         return self.call("patchListingsItem", "PATCH", path, params={"marketplaceIds": ",".join(marketplace_ids)},
-                         json_body=body).json()
+                         json_body=body, idempotent=True)  # a "replace" of an absolute quantity
 
 
 def _rate_limit(value: str | None) -> float | None:

@@ -4,7 +4,7 @@ confirmation for seller-fulfilled orders (Orders API v0 confirmShipment). Amazon
 
 Connection.credentials: client_id, client_secret, refresh_token, seller_id.
 Connection.options: marketplace_ids (list, required), page_size (1-100, default 100), product_type (for listing
-patches, default "PRODUCT"), lwa_endpoint and clock (see client.py).
+patches, default "PRODUCT"), lwa_endpoint (see client.py). Pacing and token expiry read Connection.clock.
 """
 
 from __future__ import annotations

@@ -19,12 +19,14 @@ import base64
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from hub.channels.registry import Connection
 from hub.errors import AuthenticationFailed, PermanentError
 from hub.outbound.http import HttpClient, Response, RetryPolicy
+
+T = TypeVar("T")
 
 TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105  (a path, not a secret)
 FULFILLMENT = "/sell/fulfillment/v1"
@@ -32,7 +34,6 @@ INVENTORY = "/sell/inventory/v1"
 DEFAULT_SCOPES = ("https://api.ebay.com/oauth/api_scope/sell.fulfillment "
                   "https://api.ebay.com/oauth/api_scope/sell.inventory")
 TOKEN_MARGIN_SECONDS = 60.0  # mint a new token this long before the old one runs out
-BODY_ATTEMPTS = 3  # reads whose body is not whole JSON (cut in transit) are made again, at most this often
 
 
 @dataclass
@@ -68,19 +69,12 @@ class EbayClient:
                    "Content-Type": "application/x-www-form-urlencoded"}
         form = {"grant_type": "refresh_token", "refresh_token": self._credentials["refresh_token"],
                 "scope": self._credentials.get("scope") or DEFAULT_SCOPES}
-        for attempt in range(1, BODY_ATTEMPTS + 1):
-            try:
-                response = self.identity.request("POST", TOKEN_PATH, data=form, headers=headers)
-            except PermanentError as exc:
-                if exc.status in (400, 401):
-                    raise AuthenticationFailed(f"eBay refused the refresh token: {exc.message}") from None
-                raise
-            try:
-                body = response.json()
-                break
-            except PermanentError:  # cut in transit; minting again is harmless
-                if attempt == BODY_ATTEMPTS:
-                    raise
+        try:  # idempotent: an answer cut in transit is asked for again, minting again is harmless
+            body, _ = self.identity.request_json("POST", TOKEN_PATH, data=form, headers=headers, idempotent=True)
+        except PermanentError as exc:
+            if exc.status in (400, 401):
+                raise AuthenticationFailed(f"eBay refused the refresh token: {exc.message}") from None
+            raise
         token, lifetime = body.get("access_token"), body.get("expires_in")
         if not isinstance(token, str) or not token or not isinstance(lifetime, int):
             raise PermanentError(f"eBay token answer lacks access_token/expires_in: {sorted(body)}")
@@ -96,25 +90,23 @@ class EbayClient:
         request.headers["Authorization"] = f"Bearer {self._access_token()}"
 
     def _read(self, method: str, path: str, **kwargs: Any) -> Any:
-        """An idempotent call whose JSON body is parsed; a body cut short in transit is fetched again."""
-        for attempt in range(1, BODY_ATTEMPTS + 1):
-            response = self._call(method, path, **kwargs)
-            try:
-                return response.json()
-            except PermanentError:
-                if attempt == BODY_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        """A call whose JSON body is parsed; a body cut short in transit is fetched again when the call may be
+        repeated (GET, or `idempotent=True`)."""
+        body, _ = self._authorized(self.http.request_json, method, path, **kwargs)
+        return body
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Response:
+        return self._authorized(self.http.request, method, path, **kwargs)
+
+    def _authorized(self, send: Callable[..., T], method: str, path: str, **kwargs: Any) -> T:
         """A call with the cached token; on 401 the token is minted again and the call made once more."""
         try:
-            return self.http.request(method, path, **kwargs)
+            return send(method, path, **kwargs)
         except PermanentError as exc:
             if exc.status != 401:
                 raise
             self._token = None
-            return self.http.request(method, path, **kwargs)
+            return send(method, path, **kwargs)
 
     # --- Fulfillment API ---------------------------------------------------------------------------
     def get_orders(self, *, filter: str, limit: int, offset: int, field_groups: str = "TAX_BREAKDOWN") -> Any:
@@ -162,7 +154,7 @@ class EbayClient:
         Answers 200 when every item succeeded and 207 (Multi-Status) when some did not.
         """
         return self._read("POST", f"{INVENTORY}/bulk_update_price_quantity", json_body={"requests": requests},
-                          ok=(207,))  # setting quantities is idempotent: safe to send again
+                          ok=(207,), idempotent=True)  # setting quantities is idempotent: safe to send again
 
     def get_inventory_item(self, sku: str) -> Any:
         """GET /sell/inventory/v1/inventory_item/{sku}: one inventory item with its availability.

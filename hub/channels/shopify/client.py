@@ -22,7 +22,6 @@ from hub.outbound.http import HttpClient
 API_VERSION = "2025-01"
 MAX_PAGE = 250  # `first` may not exceed 250 on any connection
 THROTTLE_RETRIES = 5
-UNREADABLE_RETRIES = 2  # a query answer cut short is asked again this many times
 
 # GraphQL `presentmentMoney` is non-null on every MoneyBag (it equals shopMoney when the buyer paid in the
 # shop's currency), so only it is asked for: every object costs a point and a query may cost at most 1000
@@ -113,18 +112,12 @@ class ShopifyClient:
         """One GraphQL call; THROTTLED answers are waited out and retried, other errors raised. A query (never a
         mutation, which may have been applied) whose answer arrives cut short is asked again.
         https://shopify.dev/docs/api/admin-graphql#endpoints and https://shopify.dev/docs/api/usage/limits"""
-        unreadable = 0
         attempt = 0
         while True:
-            answer = self.http.request("POST", self.path, json_body={"query": query, "variables": variables or {}},
-                                       headers={"X-Shopify-Access-Token": self.access_token})
-            try:
-                body = answer.json()
-            except PermanentError:
-                unreadable += 1
-                if query.lstrip().startswith("mutation") or unreadable > UNREADABLE_RETRIES:
-                    raise
-                continue
+            body, _ = self.http.request_json("POST", self.path,
+                                             json_body={"query": query, "variables": variables or {}},
+                                             headers={"X-Shopify-Access-Token": self.access_token},
+                                             idempotent=not query.lstrip().startswith("mutation"))
             if not isinstance(body, dict):
                 raise PermanentError("shopify: a GraphQL answer that is not an object")
             self.last_cost = (body.get("extensions") or {}).get("cost")

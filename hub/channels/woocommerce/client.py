@@ -28,13 +28,12 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from hub.errors import PermanentError, TransientError
+from hub.errors import PermanentError
 from hub.outbound.audit import AuditSink, CallRecord
 from hub.outbound.http import HttpClient, Response
 
 API = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100  # WordPress REST collections refuse per_page above 100
-MALFORMED_BODY_ATTEMPTS = 3  # a body cut short on the way is asked for again, like any transport fault
 
 
 def rfc3986(value: str) -> str:
@@ -131,17 +130,14 @@ class WooCommerceClient:
                                sleep=sleep)
         self.last_rate_limit: dict[str, str] = {}
 
-    def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-              json_body: Any = None) -> tuple[Any, Response]:
-        for attempt in range(1, MALFORMED_BODY_ATTEMPTS + 1):
-            response = self.http.request(method, API + path, params=params, json_body=json_body)
-            self.last_rate_limit = {k: v for k, v in response.headers.items() if k.lower().startswith("ratelimit-")}
-            try:
-                return response.json(), response
-            except PermanentError:
-                if attempt == MALFORMED_BODY_ATTEMPTS:
-                    raise
-        raise TransientError("unreachable")
+    def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
+              idempotent: bool | None = None) -> tuple[Any, Response]:
+        """The JSON body and the response; a body cut short on the way is asked for again, like any transport
+        fault, when the call may be repeated (GET, or `idempotent=True`)."""
+        body, response = self.http.request_json(method, API + path, params=params, json_body=json_body,
+                                                idempotent=idempotent)
+        self.last_rate_limit = {k: v for k, v in response.headers.items() if k.lower().startswith("ratelimit-")}
+        return body, response
 
     def list_orders(self, *, modified_after: str, page: int, per_page: int = MAX_PER_PAGE) -> Page:
         """GET /orders, oldest id first. https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders
@@ -166,7 +162,8 @@ class WooCommerceClient:
 
     def update_order(self, order_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """PUT /orders/<id>. https://woocommerce.github.io/woocommerce-rest-api-docs/#update-an-order"""
-        body, _ = self._call("PUT", f"/orders/{quote(order_id, safe='')}", json_body=dict(changes))
+        body, _ = self._call("PUT", f"/orders/{quote(order_id, safe='')}", json_body=dict(changes),
+                             idempotent=True)  # sets fields to given values: the same again changes nothing
         return body
 
     def create_order_note(self, order_id: str, note: str, *, customer_note: bool) -> dict[str, Any]:
@@ -184,5 +181,6 @@ class WooCommerceClient:
 
     def batch_products(self, update: list[dict[str, Any]]) -> dict[str, Any]:
         """POST /products/batch {update: [...]}. https://woocommerce.github.io/woocommerce-rest-api-docs/#batch-update-products"""
-        body, _ = self._call("POST", "/products/batch", json_body={"update": update})
+        body, _ = self._call("POST", "/products/batch", json_body={"update": update},
+                             idempotent=True)  # absolute stock quantities: the same again changes nothing
         return body

@@ -53,9 +53,9 @@ class World:
 
     def connector(self, **options) -> AmazonConnector:
         return AmazonConnector(Connection(
-            base_url=self.base, credentials=CREDENTIALS, audit=self.audit, sleep=self.clock.sleep,
+            base_url=self.base, credentials=CREDENTIALS, audit=self.audit, sleep=self.clock.sleep, clock=self.clock,
             options={"marketplace_ids": MARKETPLACES, "lwa_endpoint": f"{self.base}/auth/o2/token",
-                     "clock": self.clock, "page_size": 10, **options}))
+                     "page_size": 10, **options}))
 
     def token(self) -> str:
         return requests.post(f"{self.base}/auth/o2/token", data={"grant_type": "refresh_token", **{
