@@ -179,6 +179,29 @@ class WooCommerceClient:
             raise PermanentError(f"woocommerce: GET /products answered a {type(body).__name__}, not a list")
         return body
 
+    def current_currency(self) -> str:
+        """GET /data/currencies/current: the shop's currency code, in which product prices are kept.
+        https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-current-currency"""
+        body, _ = self._call("GET", "/data/currencies/current")
+        code = body.get("code") if isinstance(body, dict) else None
+        if not isinstance(code, str) or not code:
+            raise PermanentError(f"woocommerce: GET /data/currencies/current gave no currency code: {body!r}")
+        return code
+
+    def batch_update_prices(self, prices: list[tuple[int, str]]) -> dict[str, Any]:
+        """POST /products/batch {update: [{id, regular_price}, ...]}: sets regular prices, at most 100 products a
+        call (the batch cap, shared with every other batch update). regular_price is a string, a decimal with `.`
+        in the shop's currency. The answer lists, in request order, each product as it now is, or
+        `{id, error: {code, message, data}}` for one that could not be updated.
+        https://woocommerce.github.io/woocommerce-rest-api-docs/#batch-update-products
+        (fields: https://woocommerce.github.io/woocommerce-rest-api-docs/#product-properties)"""
+        body, _ = self._call("POST", "/products/batch",
+                             json_body={"update": [{"id": pid, "regular_price": price} for pid, price in prices]},
+                             idempotent=True)  # absolute prices: the same again changes nothing
+        if not isinstance(body, dict):
+            raise PermanentError(f"woocommerce: POST /products/batch answered a {type(body).__name__}, not an object")
+        return body
+
     def batch_products(self, update: list[dict[str, Any]]) -> dict[str, Any]:
         """POST /products/batch {update: [...]}. https://woocommerce.github.io/woocommerce-rest-api-docs/#batch-update-products"""
         body, _ = self._call("POST", "/products/batch", json_body={"update": update},

@@ -1,4 +1,5 @@
-"""WooCommerce connector: orders by modification time, stock in batches, fulfilment as status + note, webhooks.
+"""WooCommerce connector: orders by modification time, stock and prices in batches, fulfilment as status + note,
+webhooks.
 
 Credentials: `consumer_key`, `consumer_secret` (REST API keys, read_write) and, for webhooks, `webhook_secret`.
 Options: `per_page` (at most 100).
@@ -11,18 +12,21 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hub.channels.port import ChannelOrder, OrderPage, PushResult, Shipment, StockUpdate
+from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.channels.values import MappingError
 from hub.channels.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
 from hub.channels.woocommerce.mapping import map_order, orders_in
 from hub.errors import PermanentError
+from hub.money import CurrencyError, minor_units
 
-# POST /products/batch takes at most 100 objects per request (woocommerce_rest_batch_items_limit).
+# POST /products/batch takes at most 100 objects per request (woocommerce_rest_batch_items_limit), whatever they
+# change: stock and price pushes share the cap.
 BATCH_LIMIT = 100
+PRICE_BATCH_LIMIT = BATCH_LIMIT
 SKU_LOOKUP_LIMIT = MAX_PER_PAGE  # SKUs per GET /products?sku=..., so one page holds every match
 WEBHOOK_TOPICS = ("order.created", "order.updated", "order.restored")
 
@@ -62,6 +66,7 @@ class WooCommerceConnector:
                                         credentials["consumer_secret"], audit=connection.audit,
                                         sleep=connection.sleep)
         self.per_page = min(int(connection.options.get("per_page", MAX_PER_PAGE)), MAX_PER_PAGE)
+        self._currency: str | None = None
 
     # --- orders ---------------------------------------------------------------------------------------------
     def pull_orders(self, since: datetime, cursor: str | None = None) -> OrderPage:
@@ -135,6 +140,89 @@ class WooCommerceConnector:
                 else:
                     results[sku] = PushResult(sku, True)
         return [results[u.sku] for u in updates]
+
+    # --- prices ---------------------------------------------------------------------------------------------
+    def shop_currency(self) -> str:
+        """The one currency a WooCommerce shop keeps prices in (asked once per connector)."""
+        if self._currency is None:
+            self._currency = self.client.current_currency()
+        return self._currency
+
+    def price_refusal(self, update: PriceUpdate, shop_currency: str) -> str | None:
+        """Why `update` cannot be sent as it is, or None."""
+        if update.currency != shop_currency:
+            return f"currency {update.currency} is not the shop's currency {shop_currency}"
+        try:
+            digits = minor_units(update.currency)
+        except CurrencyError as exc:
+            return str(exc)
+        price = update.price
+        if not isinstance(price, Decimal) or not price.is_finite():
+            return f"price {price!r} is not a finite decimal"
+        if price < 0:
+            return f"price {price} is negative"
+        try:
+            exact = price == price.quantize(Decimal(1).scaleb(-digits))
+        except InvalidOperation:
+            exact = False
+        if not exact:
+            return f"price {price} has more decimals than {update.currency} allows ({digits})"
+        return None
+
+    def push_prices(self, updates: list[PriceUpdate]) -> list[PushResult]:
+        """Sets regular_price through POST /products/batch, PRICE_BATCH_LIMIT products a call. Prices go as
+        decimal strings with exactly the currency's minor units (`19.99`, `1500`, `12.345`), never through a float.
+        A running sale keeps its sale price. Refused before sending: a currency other than the shop's, more
+        decimals than the currency has, a negative price. One result per update, in order."""
+        if not updates:
+            return []
+        results: list[PushResult | None] = [None] * len(updates)
+        shop_currency = self.shop_currency()
+        valid: list[int] = []
+        for index, update in enumerate(updates):
+            refusal = self.price_refusal(update, shop_currency)
+            if refusal:
+                results[index] = PushResult(update.sku, False, refusal)
+            else:
+                valid.append(index)
+        ids = self.product_ids([updates[i].sku for i in valid]) if valid else {}
+        sending: list[tuple[int, int, str]] = []  # (input index, product id, price string)
+        for index in valid:
+            update = updates[index]
+            if update.sku not in ids:
+                results[index] = PushResult(update.sku, False, "no product with this SKU in WooCommerce")
+                continue
+            exact = update.price.quantize(Decimal(1).scaleb(-minor_units(update.currency)))
+            sending.append((index, ids[update.sku], format(exact, "f")))
+        for start in range(0, len(sending), PRICE_BATCH_LIMIT):
+            chunk = sending[start:start + PRICE_BATCH_LIMIT]
+            answer = self.client.batch_update_prices([(pid, price) for _, pid, price in chunk])
+            answered = [item for item in answer.get("update") or [] if isinstance(item, dict)]
+            by_id = {item.get("id"): item for item in answered}
+            for position, (index, pid, price) in enumerate(chunk):
+                sku = updates[index].sku
+                # The answer keeps request order; by id as a fallback should it not.
+                item = answered[position] if position < len(answered) and answered[position].get("id") == pid \
+                    else by_id.get(pid)
+                results[index] = self._price_result(sku, price, item)
+        return [r if r is not None else PushResult(u.sku, False, "not sent") for r, u in zip(results, updates,
+                                                                                             strict=True)]
+
+    @staticmethod
+    def _price_result(sku: str, sent: str, item: dict[str, Any] | None) -> PushResult:
+        if item is None:
+            return PushResult(sku, False, "missing from the batch answer")
+        if "error" in item:
+            error = item["error"] if isinstance(item["error"], dict) else {}
+            return PushResult(sku, False, f"{error.get('code', 'error')}: {error.get('message', '')}")
+        reads = item.get("regular_price")
+        try:
+            same = isinstance(reads, str) and Decimal(reads) == Decimal(sent)
+        except InvalidOperation:
+            same = False
+        if not same:
+            return PushResult(sku, False, f"regular_price reads {reads!r} after the update")
+        return PushResult(sku, True)
 
     # --- fulfilment -----------------------------------------------------------------------------------------
     def push_fulfilment(self, shipment: Shipment) -> None:

@@ -17,11 +17,13 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from babel.numbers import get_currency_name, get_currency_symbol
 from flask import Flask, Response, g, request
 
 from hub.channels.woocommerce.client import oauth_signature
@@ -66,9 +68,11 @@ class FixedWindow:
 
 
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
-               faults: Faults | None = None, rate_limit: tuple[int, int] | None = None) -> Flask:
+               faults: Faults | None = None, rate_limit: tuple[int, int] | None = None,
+               currency: str = "EUR") -> Flask:
+    """`currency` is the shop's own (one of state.RATE_FROM_EUR): product prices are kept in it."""
     clock = clock or (lambda: datetime.now(UTC).timestamp())
-    state = ShopState(seed=seed, order_count=orders, clock=clock)
+    state = ShopState(seed=seed, order_count=orders, clock=clock, currency=currency)
     faults = faults or Faults(seed=seed)
     limiter = FixedWindow(*rate_limit, clock=clock) if rate_limit else None
     app = Flask("woocommerce-sandbox")
@@ -305,7 +309,14 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
                                "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.",
                                          "data": {"status": 400}}})
                 continue
+            if "regular_price" in item:
+                refused_price = price_error(item["regular_price"])
+                if refused_price:
+                    answer.append({"id": item["id"], "error": refused_price})
+                    continue
             with state.lock:
+                if "regular_price" in item:
+                    state.set_regular_price(item["id"], item["regular_price"])
                 if "manage_stock" in item:
                     product["manage_stock"] = bool(item["manage_stock"])
                 if "stock_quantity" in item:
@@ -314,6 +325,18 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
                 product["date_modified_gmt"] = state.now().replace(tzinfo=None).isoformat(timespec="seconds")
             answer.append(dict(product))
         return json_response({"update": answer})
+
+    # --- data ----------------------------------------------------------------------------------------------------
+    @app.get(f"{API}/data/currencies/current")
+    def current_currency() -> Response:
+        refused = guest("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+        if refused:
+            return refused
+        code = state.currency
+        return json_response({"code": code, "name": get_currency_name(code, locale="en_US"),
+                              "symbol": get_currency_symbol(code, locale="en_US"),
+                              "_links": {"self": [{"href": f"{request.host_url.rstrip('/')}{API}/data/currencies/"
+                                                           f"{code}"}]}})
 
     @app.errorhandler(404)
     @app.errorhandler(405)
@@ -343,6 +366,20 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         return json_response({"ok": True})
 
     return app
+
+
+def price_error(value: Any) -> dict[str, Any] | None:
+    """Why a batch item's regular_price is refused, as a per-item error, or None. The product schema types it a
+    string ("Product regular price."), a decimal with `.` as separator, or "" for no price; a JSON number would
+    go through PHP floats (wc_format_decimal), so it is refused here rather than rounded."""
+    if not isinstance(value, str):
+        reason = "regular_price is not of type string."
+    elif value == "" or re.fullmatch(r"\d+(\.\d+)?", value):
+        return None
+    else:
+        reason = "regular_price is not a non-negative decimal number."
+    return {"code": "rest_invalid_param", "message": "Invalid parameter(s): regular_price",
+            "data": {"status": 400, "params": {"regular_price": reason}}}
 
 
 def _equal(a: str, b: str) -> bool:

@@ -52,6 +52,7 @@ def local(moment: datetime) -> str:
 class ShopState:
     seed: int = 42
     order_count: int = 200
+    currency: str = "EUR"  # the shop's currency (WooCommerce > Settings > General): product prices are in it
     clock: Callable[[], float] = field(default=lambda: datetime.now(UTC).timestamp())
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -62,8 +63,9 @@ class ShopState:
 
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)  # noqa: S311  (test data)
-        for index, (sku, name, price) in enumerate(PRODUCTS):
+        for index, (sku, name, eur) in enumerate(PRODUCTS):
             product_id = 10 + index
+            price = money(Decimal(eur) * Decimal(RATE_FROM_EUR[self.currency]), self.currency)
             self.products[product_id] = {
                 "id": product_id, "name": name, "slug": sku.lower(), "type": "simple", "status": "publish",
                 "sku": sku, "price": price, "regular_price": price, "manage_stock": True,
@@ -178,6 +180,17 @@ class ShopState:
                 order["date_paid"], order["date_paid_gmt"] = local(now), gmt(now)
             self.touch(order)
             return order
+
+    def set_regular_price(self, product_id: int, value: str) -> dict[str, Any]:
+        """As WC_Product::set_regular_price: the stored string; `price` follows it unless a sale price is set
+        (empty string: no price)."""
+        with self.lock:
+            product = self.products[product_id]
+            product["regular_price"] = value
+            if not product.get("sale_price"):
+                product["price"] = value
+            product["date_modified_gmt"] = gmt(self.now())
+            return product
 
     def add_note(self, order_id: int, note: str, customer_note: bool) -> dict[str, Any]:
         with self.lock:
