@@ -1,4 +1,4 @@
-"""eBay: orders from the Fulfillment API, stock to the Inventory API, shipments back to the Fulfillment API."""
+"""eBay: orders from the Fulfillment API, stock and prices to the Inventory API, shipments back to Fulfillment."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ SPEC = ConnectorSpec(
     kind="ebay",
     title="eBay",
     connector=EbayConnector,
-    capabilities=("orders", "inventory", "fulfilment"),
+    capabilities=("orders", "inventory", "prices", "fulfilment"),
     normalize=mapping.normalize,
     sandbox=sandbox,
     sandbox_port=5104,

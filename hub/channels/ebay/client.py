@@ -148,13 +148,27 @@ class EbayClient:
 
     # --- Inventory API -----------------------------------------------------------------------------
     def bulk_update_price_quantity(self, requests: list[dict[str, Any]]) -> Any:
-        """POST /sell/inventory/v1/bulk_update_price_quantity: up to 25 SKUs; per-SKU `statusCode`.
+        """POST /sell/inventory/v1/bulk_update_price_quantity: up to 25 SKUs; per-SKU/offer `statusCode`.
 
-        https://developer.ebay.com/api-docs/sell/inventory/resources/offer/methods/bulkUpdatePriceQuantity
-        Answers 200 when every item succeeded and 207 (Multi-Status) when some did not.
+        https://developer.ebay.com/api-docs/sell/inventory/resources/inventory_item/methods/bulkUpdatePriceQuantity
+        Body `{requests: [{sku, shipToLocationAvailability: {quantity}, offers: [{offerId, availableQuantity,
+        price: {value: "19.99", currency: "USD"}}]}]}`: a price is an Amount whose `value` is a decimal string
+        (https://developer.ebay.com/api-docs/sell/inventory/types/slr:OfferPriceQuantity). Only published offers
+        are revised. Answers 200 when every item succeeded and 207 (Multi-Status) when some did not, each item
+        of `responses` carrying sku, offerId, statusCode and errors.
         """
         return self._read("POST", f"{INVENTORY}/bulk_update_price_quantity", json_body={"requests": requests},
-                          ok=(207,), idempotent=True)  # setting quantities is idempotent: safe to send again
+                          ok=(207,), idempotent=True)  # absolute quantities and prices: safe to send again
+
+    def get_offers(self, sku: str) -> Any:
+        """GET /sell/inventory/v1/offer?sku=…: the SKU's offers (offerId, marketplaceId, format, status,
+        pricingSummary.price {value, currency}). A 404 (no offer for the SKU) returns eBay's `{errors: […]}` body.
+
+        https://developer.ebay.com/api-docs/sell/inventory/resources/offer/methods/getOffers
+        """
+        body, response = self._authorized(self.http.request_json, "GET", f"{INVENTORY}/offer?sku={quote(sku, safe='')}",
+                                          ok=(404,))
+        return response.json() if response.status == 404 else body
 
     def get_inventory_item(self, sku: str) -> Any:
         """GET /sell/inventory/v1/inventory_item/{sku}: one inventory item with its availability.

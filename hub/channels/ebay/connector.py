@@ -1,4 +1,4 @@
-"""eBay connector: orders (Fulfillment API), stock (Inventory API, in batches of 25), shipments.
+"""eBay connector: orders (Fulfillment API), stock and prices (Inventory API, in batches of 25), shipments.
 
 Paging is by offset inside a fixed window `lastmodifieddate:[since..until]`, `until` being the time of the
 first page: orders modified while paging leave the window (the next pull's `since` catches them) and new
@@ -11,7 +11,8 @@ eBay has no order webhooks in its REST Notification API, so there is no `webhook
 
 Connection: credentials `client_id`, `client_secret`, `refresh_token` (optional `scope`); options
 `page_size` (default 200, at most 995 so a page with its overlap stays within eBay's 1000), `offers`
-({sku: [offerId, …]} whose availableQuantity is set with the stock) and `retry` (a RetryPolicy).
+({sku: [offerId, …]} whose availableQuantity is set with the stock, and which alone are repriced when given)
+and `retry` (a RetryPolicy).
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hub.channels.ebay import mapping
 from hub.channels.ebay.client import EbayClient
-from hub.channels.port import ChannelOrder, OrderPage, PushResult, Shipment, StockUpdate
+from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.channels.values import MappingError
 from hub.errors import ExternalError
+from hub.money import CurrencyError, minor_units
 from hub.timeutil import ensure_utc, utcnow
 
 STOCK_BATCH_LIMIT = 25  # bulkUpdatePriceQuantity takes at most 25 SKUs per call
+PRICE_BATCH_LIMIT = 25  # …and at most 25 offers per call: a price batch holds at most 25 offers in all
 MAX_PAGE_SIZE = 1000  # getOrders `limit` maximum
 DEFAULT_PAGE_SIZE = 200
 LOOKBACK = timedelta(days=90)  # getOrders only returns orders of the last 90 days
@@ -56,6 +60,25 @@ def _decode(cursor: str) -> dict[str, Any]:
         return state
     except ValueError:
         raise ValueError("not a cursor of the eBay connector") from None
+
+
+def _errors(body: Any) -> str:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return "; ".join(f"{e.get('errorId')}: {e.get('message')}" for e in errors or [] if isinstance(e, dict))
+
+
+def _price_batches(planned: list[tuple[str, list[dict[str, Any]]]]) -> list[list[tuple[str, list[dict[str, Any]]]]]:
+    """SKUs grouped so that no call carries more than PRICE_BATCH_LIMIT offers (nor SKUs); getOffers gives at
+    most 25 offers a SKU, so one SKU always fits one call."""
+    batches: list[list[tuple[str, list[dict[str, Any]]]]] = []
+    count = PRICE_BATCH_LIMIT
+    for sku, offers in planned:
+        if count + len(offers) > PRICE_BATCH_LIMIT:
+            batches.append([])
+            count = 0
+        batches[-1].append((sku, offers))
+        count += len(offers)
+    return batches
 
 
 class EbayConnector:
@@ -131,11 +154,11 @@ class EbayConnector:
             for response in body.get("responses") or []:
                 answered.setdefault(response.get("sku", ""), []).append(response)
             for sku in batch:
-                results[sku] = self._stock_result(sku, answered.get(sku, []))
+                results[sku] = self._item_result(sku, answered.get(sku, []))
         return [results[sku] for sku in skus]
 
     @staticmethod
-    def _stock_result(sku: str, responses: list[dict[str, Any]]) -> PushResult:
+    def _item_result(sku: str, responses: list[dict[str, Any]]) -> PushResult:
         if not responses:
             return PushResult(sku, False, "eBay gave no answer for this SKU")
         failed = [r for r in responses if r.get("statusCode") != 200]
@@ -145,6 +168,80 @@ class EbayConnector:
         message = "; ".join(f"{e.get('errorId')}: {e.get('message')}" for e in errors) or (
             f"statusCode {failed[0].get('statusCode')}")
         return PushResult(sku, False, message)
+
+    # --- prices -----------------------------------------------------------------------------------
+    def push_prices(self, updates: list[PriceUpdate]) -> list[PushResult]:
+        """Set the price of each SKU's published offers, 25 offers a call (bulkUpdatePriceQuantity).
+
+        Each SKU's offers are looked up first (getOffers): they give the offer ids and the listing's currency. A
+        price in another currency than the listing's, with more decimals than the currency's ISO minor units, or
+        not above zero is refused here; a SKU eBay does not know is refused with eBay's message. Prices travel as
+        decimal strings, exactly as given. The last update of a SKU wins; one result per SKU, in input order.
+        """
+        latest = {u.sku: u for u in updates}
+        wanted: dict[str, list[str]] = self.connection.options.get("offers", {})
+        results: dict[str, PushResult] = {}
+        planned: list[tuple[str, list[dict[str, Any]]]] = []  # (sku, offers to reprice)
+        for sku, update in latest.items():
+            refused = self._refuse_price(update)
+            if refused:
+                results[sku] = PushResult(sku, False, refused)
+                continue
+            try:
+                found = self.client.get_offers(sku)
+            except ExternalError as exc:
+                if exc.status in (401, 403):
+                    raise
+                results[sku] = PushResult(sku, False, exc.message)
+                continue
+            offers = [o for o in (found.get("offers") or []) if isinstance(o, dict)] if isinstance(found, dict) else []
+            if not offers:
+                results[sku] = PushResult(sku, False, _errors(found) or "eBay has no offer for this SKU")
+                continue
+            if wanted.get(sku):
+                offers = [o for o in offers if o.get("offerId") in wanted[sku]]
+            published = [o for o in offers if o.get("status") == "PUBLISHED"]
+            if not published:
+                results[sku] = PushResult(sku, False, "no published offer for this SKU (bulkUpdatePriceQuantity "
+                                                      "revises live listings only)")
+                continue
+            currencies = {((o.get("pricingSummary") or {}).get("price") or {}).get("currency") for o in published}
+            if currencies != {update.currency}:
+                listed = ", ".join(sorted(str(c) for c in currencies))
+                results[sku] = PushResult(sku, False, f"the listing is priced in {listed}, not {update.currency}")
+                continue
+            value = {"value": format(update.price, "f"), "currency": update.currency}
+            planned.append((sku, [{"offerId": o["offerId"], "price": value} for o in published]))
+
+        for batch in _price_batches(planned):
+            requests = [{"sku": sku, "offers": offers} for sku, offers in batch]
+            skus = [sku for sku, _ in batch]
+            try:
+                body = self.client.bulk_update_price_quantity(requests)
+            except ExternalError as exc:
+                if exc.status in (401, 403):
+                    raise
+                results.update({sku: PushResult(sku, False, exc.message) for sku in skus})
+                continue
+            answered: dict[str, list[dict[str, Any]]] = {}
+            for response in body.get("responses") or []:
+                answered.setdefault(response.get("sku", ""), []).append(response)
+            for sku in skus:
+                results[sku] = self._item_result(sku, answered.get(sku, []))
+        return [results[sku] for sku in latest]
+
+    @staticmethod
+    def _refuse_price(update: PriceUpdate) -> str:
+        """Why the update cannot be sent as it is, or ""."""
+        try:
+            places = minor_units(update.currency)
+        except CurrencyError as exc:
+            return str(exc)
+        if not update.price.is_finite() or update.price <= 0:
+            return f"the price must be above zero, not {update.price}"
+        if update.price != update.price.quantize(Decimal(1).scaleb(-places)):
+            return f"{update.price} {update.currency} has more decimals than the currency's {places}"
+        return ""
 
     # --- shipments --------------------------------------------------------------------------------
     def push_fulfilment(self, shipment: Shipment) -> None:

@@ -10,8 +10,10 @@ Speaks closely enough that the real connector runs unchanged against it:
   first (eBay's own sort order is not documented); answers `{href, total, limit, offset, next, prev,
   orders}`; eBay-collected tax is inside `pricingSummary.total`. `GET …/order/{orderId}`.
 - `POST …/order/{orderId}/shipping_fulfillment` -> 201 + Location; `GET …/shipping_fulfillment[/{id}]`.
-- `POST /sell/inventory/v1/bulk_update_price_quantity` (at most 25 requests; per-item statusCode; 200 or
-  207) and `GET /sell/inventory/v1/inventory_item/{sku}`.
+- `POST /sell/inventory/v1/bulk_update_price_quantity` (at most 25 requests and 25 offers; per-item statusCode;
+  200 or 207; an offer's price `{value: "19.99", currency}` is checked against the offer: a decimal string above
+  zero, in its marketplace's currency, within that currency's minor units, published offers only),
+  `GET /sell/inventory/v1/offer?sku=…` (getOffers) and `GET /sell/inventory/v1/inventory_item/{sku}`.
 - Daily call quotas per API (https://developer.ebay.com/develop/api/sell/api_call_limits): once spent,
   HTTP 429 with errorId 2001 "Too many requests" until the next (UTC) day. No rate-limit headers, as eBay.
 - Faults (hub.sandbox.faults): 500s, 429 bursts, latency, bodies cut in half, an order repeated across pages.
@@ -32,11 +34,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 
+from hub.money import minor_units
 from hub.sandbox.ebay import data
 from hub.sandbox.faults import Faults
 from hub.timeutil import utcnow
@@ -49,6 +53,7 @@ DAILY_QUOTAS = {"identity": 50_000, "fulfillment": 100_000, "inventory": 2_000_0
 BULK_LIMIT = 25
 LOOKBACK = timedelta(days=90)
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+PRICE = re.compile(r"^\d+(\.\d+)?$")
 FILTER = re.compile(r"^(?P<field>lastmodifieddate|creationdate):\[(?P<start>[^\]]*?)\.\.(?P<end>[^\]]*)\]$")
 
 
@@ -316,6 +321,47 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], datetime] 
     not_found = {"errorId": 25710, "domain": "API_INVENTORY", "category": "REQUEST",
                  "message": "We didn't find the entity you are requesting. Please verify the request"}
 
+    def offer_problem(found: dict[str, Any], offer: dict[str, Any]) -> str:
+        """Why eBay would refuse this offer's new price or quantity, or "": the price is an Amount whose value is a
+        decimal string above zero, in the offer's marketplace currency, within its minor units; only published
+        offers are revised."""
+        if "price" not in offer and "availableQuantity" not in offer:
+            return "Either availableQuantity or price is required"
+        if found["status"] != "PUBLISHED":
+            return f"Offer {found['offerId']} is not published: use updateOffer"
+        quantity = offer.get("availableQuantity")
+        if "availableQuantity" in offer and (not isinstance(quantity, int) or quantity < 0):
+            return "The availableQuantity must be a whole number, 0 or more"
+        if "price" not in offer:
+            return ""
+        price = offer["price"]
+        value = price.get("value") if isinstance(price, dict) else None
+        currency = price.get("currency") if isinstance(price, dict) else None
+        if not isinstance(value, str) or not PRICE.match(value):
+            return f"Invalid price value {value!r}: a decimal string, e.g. \"19.99\""
+        listed = found["pricingSummary"]["price"]["currency"]
+        if currency != listed:
+            return f"Invalid currency {currency!r}: offers on {found['marketplaceId']} are priced in {listed}"
+        places = len(value.partition(".")[2])
+        if places > minor_units(listed):
+            return f"Invalid price value {value}: {listed} has {minor_units(listed)} decimal places"
+        if Decimal(value) <= 0:
+            return "The price must be greater than 0"
+        return ""
+
+    @app.get("/sell/inventory/v1/offer")
+    def get_offers() -> Response:
+        if (refused := gate("inventory")) is not None:
+            return refused
+        sku = request.args.get("sku", "")
+        if not sku:
+            return error(400, 25707, "Invalid sku", domain="API_INVENTORY")  # errorId: the sandbox's choice
+        with state.lock:
+            found = [copy.deepcopy(o) for o in state.offers.values() if o["sku"] == sku]
+        if not found:
+            return answer({"errors": [not_found]}, 404)
+        return answer({"href": request.url, "limit": 100, "offers": found, "size": len(found), "total": len(found)})
+
     @app.post("/sell/inventory/v1/bulk_update_price_quantity")
     def bulk_update() -> Response:
         if (refused := gate("inventory")) is not None:
@@ -326,6 +372,9 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], datetime] 
             return error(400, 25709, "requests is required", domain="API_INVENTORY")  # errorId: sandbox's
         if len(items) > BULK_LIMIT:
             return error(400, 25709, f"At most {BULK_LIMIT} requests per call", domain="API_INVENTORY")
+        offer_count = sum(len(i.get("offers") or []) for i in items if isinstance(i, dict))
+        if offer_count > BULK_LIMIT:
+            return error(400, 25709, f"At most {BULK_LIMIT} offers per call", domain="API_INVENTORY")
         responses = []
         with state.lock:
             for item in items:
@@ -345,13 +394,22 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], datetime] 
                 if not offers:
                     responses.append({"sku": sku, "statusCode": 200})
                 for offer in offers:
-                    found = state.offers.get(str(offer.get("offerId")))
+                    found = state.offers.get(str(offer.get("offerId"))) if isinstance(offer, dict) else None
                     if found is None or found["sku"] != sku:
-                        responses.append({"sku": sku, "offerId": offer.get("offerId"), "statusCode": 404,
-                                          "errors": [not_found]})
+                        responses.append({"sku": sku, "offerId": offer.get("offerId") if isinstance(offer, dict)
+                                          else None, "statusCode": 404, "errors": [not_found]})
+                        continue
+                    problem = offer_problem(found, offer)
+                    if problem:
+                        responses.append({"sku": sku, "offerId": offer["offerId"], "statusCode": 400, "errors": [{
+                            "errorId": 25709, "domain": "API_INVENTORY", "category": "REQUEST",
+                            "message": problem}]})  # errorId 25709 "Invalid value": the sandbox's choice
                         continue
                     if "availableQuantity" in offer:
                         found["availableQuantity"] = offer["availableQuantity"]
+                    if "price" in offer:
+                        found["pricingSummary"]["price"] = {"value": offer["price"]["value"],
+                                                            "currency": offer["price"]["currency"]}
                     responses.append({"sku": sku, "offerId": offer["offerId"], "statusCode": 200})
         status = 200 if all(r["statusCode"] == 200 for r in responses) else 207
         return answer({"responses": responses}, status)

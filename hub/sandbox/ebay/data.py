@@ -38,9 +38,23 @@ def inventory() -> dict[str, int]:
 
 
 def offers() -> dict[str, dict[str, Any]]:
-    """One published offer per SKU on EBAY_US: offerId -> {sku, availableQuantity}."""
-    return {f"{7000000000 + i}": {"sku": sku, "availableQuantity": 10, "marketplaceId": "EBAY_US"}
-            for i, sku in enumerate(SKUS)}
+    """One fixed-price offer per SKU, the sites in turn (EB-0001 on EBAY_US, EB-0002 on EBAY_GB, …), shaped as
+    getOffers returns it (https://developer.ebay.com/api-docs/sell/inventory/types/slr:EbayOfferDetailsWithAll);
+    every offer is published but the last SKU's: offerId -> offer."""
+    result = {}
+    for i, sku in enumerate(SKUS):
+        site, currency = SITES[i % len(SITES)]
+        offer_id = f"{7000000000 + i}"
+        published = i < len(SKUS) - 1
+        result[offer_id] = {
+            "offerId": offer_id, "sku": sku, "marketplaceId": site, "format": "FIXED_PRICE",
+            "availableQuantity": 10, "categoryId": "20625",
+            "pricingSummary": {"price": amount(Decimal(995 + 250 * i) / 100, currency)},
+            "status": "PUBLISHED" if published else "UNPUBLISHED",
+        }
+        if published:
+            result[offer_id]["listing"] = {"listingId": f"{110550000000 + i}", "listingStatus": "ACTIVE"}
+    return result
 
 
 def _contact(buyer: Any, *, with_email: bool) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from flask import Flask
 
 from hub.channels.ebay import SPEC
 from hub.channels.ebay.client import EbayClient
-from hub.channels.ebay.connector import STOCK_BATCH_LIMIT, EbayConnector
+from hub.channels.ebay.connector import PRICE_BATCH_LIMIT, STOCK_BATCH_LIMIT, EbayConnector
 from hub.channels.ebay.mapping import map_order
-from hub.channels.port import Shipment, StockUpdate
+from hub.channels.port import PriceUpdate, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.errors import AuthenticationFailed, PermanentError, TransientError
 from hub.orders.status import OrderStatus
@@ -364,3 +364,126 @@ def test_a_shipment_for_a_cancelled_order_is_refused(world, clock):
         connect(base, clock).push_fulfilment(Shipment(order["orderId"], "UPS", "1Z1", clock.now,
                                                       lines=((line["lineItemId"], 1),)))
     assert order["orderId"] not in state.fulfillments
+
+
+# --- prices -------------------------------------------------------------------------------------------
+def offer_of(state, sku):
+    return next(o for o in state.offers.values() if o["sku"] == sku)
+
+
+def listed_in(state, currency, *, count=1):
+    return [o["sku"] for o in state.offers.values()
+            if o["pricingSummary"]["price"]["currency"] == currency and o["status"] == "PUBLISHED"][:count]
+
+
+def bulk_bodies(connector):
+    sent = []
+    connector.client.http.session.hooks["response"].append(
+        lambda r, *_, **__: sent.append(json.loads(r.request.body))
+        if r.request.url.endswith("bulk_update_price_quantity") else None)
+    return sent
+
+
+def test_prices_are_pushed_as_decimal_strings_and_read_back_exactly(world, clock):
+    state, base = world
+    [usd], [gbp], [eur], [pln] = (listed_in(state, c) for c in ("USD", "GBP", "EUR", "PLN"))
+    connector = connect(base, clock)
+    sent = bulk_bodies(connector)
+    results = connector.push_prices([
+        PriceUpdate(eur, Decimal("19.99"), "EUR"), PriceUpdate(usd, Decimal("19.90"), "USD"),
+        PriceUpdate(gbp, Decimal("1.5E+3"), "GBP"), PriceUpdate(pln, Decimal("7"), "PLN")])
+    assert [(r.sku, r.ok, r.message) for r in results] == [(s, True, "") for s in (eur, usd, gbp, pln)]
+    [body] = sent
+    assert body["requests"][0] == {"sku": eur, "offers": [{"offerId": offer_of(state, eur)["offerId"],
+                                                            "price": {"value": "19.99", "currency": "EUR"}}]}
+    expected = {eur: ("19.99", "EUR"), usd: ("19.90", "USD"), gbp: ("1500", "GBP"), pln: ("7", "PLN")}
+    for sku, (value, currency) in expected.items():
+        [offer] = connector.client.get_offers(sku)["offers"]
+        assert offer["pricingSummary"]["price"] == {"value": value, "currency": currency}
+        assert Decimal(offer["pricingSummary"]["price"]["value"]) == Decimal(value)
+    assert requests.get(f"{base}/_sandbox/state", timeout=5).json()["offers"][offer_of(state, eur)["offerId"]][
+        "pricingSummary"]["price"] == {"value": "19.99", "currency": "EUR"}
+
+
+def test_prices_are_pushed_at_most_25_offers_a_call(world, clock):
+    state, base = world
+    audit = MemoryAudit()
+    connector = connect(base, clock, audit=audit)
+    sent = bulk_bodies(connector)
+    published = [o for o in state.offers.values() if o["status"] == "PUBLISHED"]
+    updates = [PriceUpdate(o["sku"], Decimal(f"{10 + i}.50"), o["pricingSummary"]["price"]["currency"])
+               for i, o in enumerate(published)]
+    results = connector.push_prices(updates)
+    assert len(results) == len(updates) == 39 and all(r.ok for r in results)
+    assert PRICE_BATCH_LIMIT == 25 and [sum(len(r["offers"]) for r in b["requests"]) for b in sent] == [25, 14]
+    assert [o["pricingSummary"]["price"]["value"] for o in published] == [f"{10 + i}.50" for i in range(39)]
+
+
+def test_unknown_skus_and_refused_prices_are_reported_per_sku_while_the_rest_goes_through(world, clock):
+    state, base = world
+    [usd, usd2, usd3], [eur, eur2], [gbp], [pln] = (listed_in(state, "USD", count=3), listed_in(state, "EUR", count=2),
+                                                    listed_in(state, "GBP"), listed_in(state, "PLN"))
+    unpublished = next(o for o in state.offers.values() if o["status"] != "PUBLISHED")
+    updates = [
+        PriceUpdate("NO-SUCH-SKU", Decimal("5.00"), "USD"),
+        PriceUpdate(usd, Decimal("12.34"), "USD"),
+        PriceUpdate(usd2, Decimal("1500"), "JPY"),  # the listing is in USD
+        PriceUpdate(eur, Decimal("12.345"), "EUR"),  # EUR has 2 minor units
+        PriceUpdate(gbp, Decimal("12.345"), "KWD"),  # 3 decimals are right for KWD, but the listing is in GBP
+        PriceUpdate(unpublished["sku"], Decimal("9.99"), unpublished["pricingSummary"]["price"]["currency"]),
+        PriceUpdate(pln, Decimal("0.00"), "PLN"),
+        PriceUpdate(usd3, Decimal("1500.5"), "ZZZ"),
+        PriceUpdate(eur2, Decimal("24.50"), "EUR"),
+    ]
+    before = {u.sku: dict(offer_of(state, u.sku)["pricingSummary"]["price"]) for u in updates[2:8]}
+    results = connect(base, clock).push_prices(updates)
+    assert [r.sku for r in results] == [u.sku for u in updates]
+    assert [r.ok for r in results] == [False, True, False, False, False, False, False, False, True]
+    messages = [r.message for r in results]
+    assert "25710" in messages[0] and "didn't find" in messages[0]
+    assert "priced in USD, not JPY" in messages[2] and "more decimals" in messages[3]
+    assert "priced in GBP, not KWD" in messages[4] and "published" in messages[5]
+    assert "above zero" in messages[6] and "ZZZ" in messages[7]
+    assert offer_of(state, usd)["pricingSummary"]["price"] == {"value": "12.34", "currency": "USD"}
+    assert offer_of(state, eur2)["pricingSummary"]["price"] == {"value": "24.50", "currency": "EUR"}
+    for sku, price in before.items():
+        assert offer_of(state, sku)["pricingSummary"]["price"] == price
+
+
+def test_the_sandbox_refuses_prices_ebay_would_refuse_item_by_item(world, clock):
+    state, base = world
+    client = connect(base, clock).client
+    usd, eur, gbp = (offer_of(state, s) for s in (*listed_in(state, "USD"), *listed_in(state, "EUR"),
+                                                  *listed_in(state, "GBP")))
+    body = client.bulk_update_price_quantity([
+        {"sku": usd["sku"], "offers": [{"offerId": usd["offerId"], "price": {"value": 19.99, "currency": "USD"}}]},
+        {"sku": eur["sku"], "offers": [{"offerId": eur["offerId"], "price": {"value": "19.99", "currency": "USD"}}]},
+        {"sku": gbp["sku"], "offers": [{"offerId": gbp["offerId"], "price": {"value": "8.125", "currency": "GBP"}}]},
+        {"sku": usd["sku"], "offers": [{"offerId": eur["offerId"], "price": {"value": "1.00", "currency": "EUR"}}]},
+    ])
+    assert [(r["sku"], r["statusCode"]) for r in body["responses"]] == [
+        (usd["sku"], 400), (eur["sku"], 400), (gbp["sku"], 400), (usd["sku"], 404)]
+    assert "decimal string" in body["responses"][0]["errors"][0]["message"]
+    assert "priced in EUR" in body["responses"][1]["errors"][0]["message"]
+    assert "2 decimal places" in body["responses"][2]["errors"][0]["message"]
+    one_dollar = {"offerId": usd["offerId"], "price": {"value": "1.00", "currency": "USD"}}
+    too_many = [{"sku": usd["sku"], "offers": [one_dollar] * 26}]
+    with pytest.raises(PermanentError) as raised:
+        client.bulk_update_price_quantity(too_many)
+    assert raised.value.status == 400 and usd["pricingSummary"]["price"]["value"] != "1.00"
+
+
+def test_a_price_push_with_a_wrong_refresh_token_is_an_authentication_failure(world, clock):
+    state, base = world
+    [usd] = listed_in(state, "USD")
+    before = dict(offer_of(state, usd)["pricingSummary"]["price"])
+    connector = connect(base, clock, credentials={**CREDENTIALS, "refresh_token": "v^1.1#stolen"})
+    with pytest.raises(AuthenticationFailed, match="refresh token"):
+        connector.push_prices([PriceUpdate(usd, Decimal("1.00"), "USD")])
+    assert offer_of(state, usd)["pricingSummary"]["price"] == before
+
+
+def test_the_spec_claims_prices():
+    from hub.channels.registry import check
+
+    assert "prices" in check(SPEC, "ebay").capabilities
