@@ -66,6 +66,21 @@ ORDER_LINE_ITEMS_QUERY = f"""query OrderLineItems($id: ID!, $after: String) {{
     }}
   }}
 }}"""
+VARIANT_PRODUCTS_BY_SKU_QUERY = """query VariantProductsBySku($first: Int!, $query: String!) {
+  productVariants(first: $first, query: $query) {
+    edges { node { id sku product { id } } }
+  }
+}"""
+SHOP_CURRENCY_QUERY = """query ShopCurrency {
+  shop { currencyCode }
+}"""
+VARIANT_PRICES_MUTATION = """mutation VariantPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]!,
+    $allowPartialUpdates: Boolean) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: $allowPartialUpdates) {
+    productVariants { id sku price }
+    userErrors { code field message }
+  }
+}"""
 LOCATIONS_QUERY = """query Locations {
   locations(first: 1) { edges { node { id name } } }
 }"""
@@ -108,16 +123,18 @@ class ShopifyClient:
     def path(self) -> str:
         return f"/admin/api/{self.api_version}/graphql.json"
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One GraphQL call; THROTTLED answers are waited out and retried, other errors raised. A query (never a
-        mutation, which may have been applied) whose answer arrives cut short is asked again.
+    def graphql(self, query: str, variables: dict[str, Any] | None = None, *,
+                repeatable: bool = False) -> dict[str, Any]:
+        """One GraphQL call; THROTTLED answers are waited out and retried, other errors raised. A query whose
+        answer arrives cut short is asked again; a mutation only when `repeatable` (it sets absolute values, so
+        applying it twice changes nothing more), since it may already have been applied.
         https://shopify.dev/docs/api/admin-graphql#endpoints and https://shopify.dev/docs/api/usage/limits"""
         attempt = 0
         while True:
             body, _ = self.http.request_json("POST", self.path,
                                              json_body={"query": query, "variables": variables or {}},
                                              headers={"X-Shopify-Access-Token": self.access_token},
-                                             idempotent=not query.lstrip().startswith("mutation"))
+                                             idempotent=repeatable or not query.lstrip().startswith("mutation"))
             if not isinstance(body, dict):
                 raise PermanentError("shopify: a GraphQL answer that is not an object")
             self.last_cost = (body.get("extensions") or {}).get("cost")
@@ -148,6 +165,26 @@ class ShopifyClient:
         https://shopify.dev/docs/api/admin-graphql/latest/queries/productVariants"""
         search = " OR ".join(f"sku:{quote_search(s)}" for s in skus)
         return self.graphql(VARIANTS_BY_SKU_QUERY, {"first": MAX_PAGE, "query": search})
+
+    def variant_products_by_sku(self, skus: list[str]) -> dict[str, Any]:
+        """`productVariants(query: "sku:'A' OR sku:'B'") { id sku product { id } }`: the variant and product ids
+        prices are set by. https://shopify.dev/docs/api/admin-graphql/latest/queries/productVariants"""
+        search = " OR ".join(f"sku:{quote_search(s)}" for s in skus)
+        return self.graphql(VARIANT_PRODUCTS_BY_SKU_QUERY, {"first": MAX_PAGE, "query": search})
+
+    def shop_currency(self) -> dict[str, Any]:
+        """`shop { currencyCode }`: the currency variant prices are in.
+        https://shopify.dev/docs/api/admin-graphql/latest/objects/Shop#field-Shop.fields.currencyCode"""
+        return self.graphql(SHOP_CURRENCY_QUERY)
+
+    def update_variant_prices(self, product_gid: str, variants: list[dict[str, str]]) -> dict[str, Any]:
+        """`productVariantsBulkUpdate(productId, variants: [{ id, price }], allowPartialUpdates: true)`: the
+        variants of one product; `price` is a Money string (a Decimal, no currency) in the shop's currency.
+        With partial updates the valid variants are set even when others are in `userErrors`, whose `field`
+        is ["variants", "<index>", ...]. Prices are absolute, so a call whose answer was cut short is repeated.
+        https://shopify.dev/docs/api/admin-graphql/2025-01/mutations/productVariantsBulkUpdate"""
+        return self.graphql(VARIANT_PRICES_MUTATION, {"productId": product_gid, "variants": variants,
+                                                      "allowPartialUpdates": True}, repeatable=True)
 
     def locations(self) -> dict[str, Any]:
         """`locations(first: 1)`: the location stock is set at when none is configured.

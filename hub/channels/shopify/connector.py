@@ -1,4 +1,4 @@
-"""The Shopify connector: orders, stock, fulfilment and webhooks for one shop.
+"""The Shopify connector: orders, stock, prices, fulfilment and webhooks for one shop.
 
 Connection: `base_url` is the shop (https://{shop}.myshopify.com); credentials `access_token` (Admin API)
 and `api_secret` (the app's client secret, which signs webhooks); options `api_version`, `location_id`
@@ -18,18 +18,23 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from hub.channels.port import ChannelOrder, OrderPage, PushResult, Shipment, StockUpdate
+from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.channels.shopify import mapping
 from hub.channels.shopify.client import API_VERSION, ORDER_PAGE, ShopifyClient
 from hub.channels.values import MappingError
 from hub.errors import PermanentError
+from hub.money import CurrencyError, minor_units
 from hub.outbound.http import HttpClient
 
 # Quantities per inventorySetQuantities call. The input's page
 # (https://shopify.dev/docs/api/admin-graphql/latest/input-objects/InventorySetQuantitiesInput) names no cap;
 # 250 is Shopify's usual list limit and is *unverified* for this input. The sandbox enforces it.
 STOCK_BATCH = 250
+# Variants per productVariantsBulkUpdate call (one product's variants a call). A product has at most 100
+# variants by default (https://shopify.dev/docs/api/admin-graphql/latest/mutations/productVariantsBulkUpdate),
+# so this cap only splits a product with extended variants (up to 2048). The sandbox enforces it.
+PRICE_BATCH = 100
 # A productVariants search string stays short enough with this many SKUs OR-ed together.
 SKU_LOOKUP_BATCH = 50
 WEBHOOK_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid",
@@ -54,6 +59,7 @@ class ShopifyConnector:
         self.client = ShopifyClient(http=http, access_token=connection.credentials.get("access_token", ""),
                                     api_version=options.get("api_version", API_VERSION), sleep=connection.sleep)
         self._location: str | None = options.get("location_id")
+        self._currency: str | None = None
 
     # --- orders ------------------------------------------------------------------------------
     def pull_orders(self, since: datetime, cursor: str | None = None) -> OrderPage:
@@ -129,6 +135,76 @@ class ShopifyConnector:
             results.update({u.sku: PushResult(u.sku, not errors, message) for u in batch})
         return [results[sku] for sku in latest]  # in the order given
 
+    # --- prices ------------------------------------------------------------------------------
+    def shop_currency(self) -> str:
+        """The shop's currency, which every variant price is in (asked once)."""
+        if self._currency is None:
+            code = ((self.client.shop_currency().get("data") or {}).get("shop") or {}).get("currencyCode")
+            if not isinstance(code, str) or not code:
+                raise PermanentError("shopify: the shop did not say its currency")
+            self._currency = code
+        return self._currency
+
+    def variant_products(self, skus: list[str]) -> dict[str, tuple[str, str]]:
+        """SKU -> (ProductVariant gid, Product gid), looked up through productVariants in batches."""
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(skus), SKU_LOOKUP_BATCH):
+            body = self.client.variant_products_by_sku(skus[start:start + SKU_LOOKUP_BATCH])
+            for edge in ((body.get("data") or {}).get("productVariants") or {}).get("edges") or []:
+                node = edge.get("node") or {}
+                product = node.get("product") or {}
+                if node.get("sku") and node.get("id") and product.get("id"):
+                    found.setdefault(node["sku"], (node["id"], product["id"]))
+        return found
+
+    def push_prices(self, updates: list[PriceUpdate]) -> list[PushResult]:
+        """Variant prices in the shop's currency, with productVariantsBulkUpdate: one call per product (the
+        mutation takes one product's variants), at most PRICE_BATCH variants a call, partial updates allowed so
+        one bad variant does not hold back the rest. One result per update, in the order given; a SKU listed
+        twice gets the price listed last, and every one of its updates that result."""
+        if not updates:
+            return []
+        currency = self.shop_currency()
+        refused: dict[int, PushResult] = {}
+        latest: dict[str, str] = {}  # SKU -> the price to send, as Shopify's Money string
+        for index, update in enumerate(updates):
+            problem, text = price_text(update, currency)
+            if problem:
+                refused[index] = PushResult(update.sku, False, problem)
+            else:
+                latest[update.sku] = text
+        variants = self.variant_products(list(latest))
+        results = {sku: PushResult(sku, False, "no variant with this SKU in the shop")
+                   for sku in latest if sku not in variants}
+        by_product: dict[str, list[str]] = {}
+        for sku in latest:
+            if sku in variants:
+                by_product.setdefault(variants[sku][1], []).append(sku)
+        for product, skus in by_product.items():
+            for start in range(0, len(skus), PRICE_BATCH):
+                batch = skus[start:start + PRICE_BATCH]
+                payload = [{"id": variants[sku][0], "price": latest[sku]} for sku in batch]
+                results.update(self._price_results(product, batch, payload))
+        return [refused.get(i) or results[u.sku] for i, u in enumerate(updates)]
+
+    def _price_results(self, product: str, batch: list[str], payload: list[dict[str, str]]) -> dict[str, PushResult]:
+        body = self.client.update_variant_prices(product, payload)
+        result = ((body.get("data") or {}).get("productVariantsBulkUpdate")) or {}
+        per_variant: dict[int, list[str]] = {}
+        general: list[str] = []
+        for error in result.get("userErrors") or []:
+            field = error.get("field") or []
+            message = str(error.get("message") or error.get("code") or "refused")
+            if len(field) >= 2 and field[0] == "variants" and str(field[1]).isdigit() and int(field[1]) < len(batch):
+                per_variant.setdefault(int(field[1]), []).append(message)
+            else:
+                general.append(message)
+        out = {}
+        for index, sku in enumerate(batch):
+            messages = general + per_variant.get(index, [])
+            out[sku] = PushResult(sku, not messages, "; ".join(messages))
+        return out
+
     # --- fulfilment --------------------------------------------------------------------------
     def push_fulfilment(self, shipment: Shipment) -> None:
         """fulfillmentCreate on the order's open fulfillment orders, for the given lines or everything left."""
@@ -194,6 +270,24 @@ class ShopifyConnector:
         except ValueError as exc:
             raise MappingError(f"webhook body is not JSON: {exc}") from None
         return [mapping.map_rest_order(raw)]
+
+
+def price_text(update: PriceUpdate, shop_currency: str) -> tuple[str, str]:
+    """(why the update is refused, "") or ("", the price as Shopify's Money string, e.g. "19.99", "1500",
+    "12.345"): the Decimal written out exactly, never through a float."""
+    try:
+        places = minor_units(update.currency)
+    except CurrencyError as exc:
+        return f"not a currency: {exc}", ""
+    if update.currency != shop_currency:
+        return f"price in {update.currency}, but the shop sells in {shop_currency}", ""
+    price = update.price
+    if not isinstance(price, Decimal) or not price.is_finite():
+        return f"not a decimal price: {price!r}", ""
+    exact = price.quantize(Decimal(1).scaleb(-places))
+    if exact != price:
+        return f"{price} has more decimals than {update.currency} allows ({places})", ""
+    return "", format(exact, "f")
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

@@ -11,9 +11,15 @@ values or `$variables` written there. What is enforced as Shopify does
   (1000 points, restored at 100 a second), else HTTP 200 with `errors: [{message: "Throttled",
   extensions: {code: "THROTTLED"}}]`; the actual cost is charged; every answer carries `extensions.cost`;
 - `first` at most 250; cursors opaque; `orders(query: "updated_at:>='…'")` filtering, sortKey UPDATED_AT;
-- only the fields selected are answered, under their aliases (fragments are not read: then all are sent).
+- only the fields selected are answered, under their aliases (fragments are not read: then all are sent);
+- `productVariantsBulkUpdate(productId, variants: [{id, price}], allowPartialUpdates)`: prices are Money
+  strings in the shop's currency, at most MAX_BULK_VARIANTS variants a call; per-variant `userErrors`
+  (`field: ["variants", "<index>", ...]`) and, unless partial updates are allowed, nothing applied when
+  any variant is in error
+  (https://shopify.dev/docs/api/admin-graphql/2025-01/mutations/productVariantsBulkUpdate).
 
-Sandbox-only endpoints: `GET /_sandbox/inventory` (levels by SKU and location), `GET /_sandbox/orders/<id>`
+Sandbox-only endpoints: `GET /_sandbox/inventory` (levels by SKU and location), `GET /_sandbox/prices`
+(price and currency by SKU), `GET /_sandbox/orders/<id>`
 (the REST order, fulfillments included), `GET /_sandbox/webhooks/<id>?topic=` (a signed delivery: headers
 and raw body), `POST /_sandbox/advance {"count"}` (orders move on: paid, shipped, refunded, now), and
 `POST /_sandbox/faults {knob: value}` (hub.sandbox.faults.Faults). Credentials: `app.extensions["sandbox"]`
@@ -26,6 +32,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -39,9 +46,11 @@ from hub.sandbox.shopify.state import (
     decode_cursor,
     encode_cursor,
     gid,
+    gql_decimal,
     gql_order,
     gql_time,
     line_window,
+    quantum,
     rest_order,
 )
 
@@ -49,6 +58,10 @@ MAX_COST = 1000
 BUCKET_SIZE = 1000
 RESTORE_RATE = 100  # points per second (Standard plan, https://shopify.dev/docs/api/usage/limits)
 MAX_QUANTITIES = 250
+# Variants per productVariantsBulkUpdate call: the docs name the variants a product may have (100 by default,
+# https://shopify.dev/docs/api/admin-graphql/latest/mutations/productVariantsBulkUpdate), so no call can carry
+# more for one product. Enforced here so a connector that batches wrongly is caught.
+MAX_BULK_VARIANTS = 100
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"  # noqa: S105
 # The actual cost charged is estimated from what was returned: an order node's objects without its
 # lines, and one line's objects (money bags, tax lines).
@@ -63,9 +76,10 @@ class GraphQLError(Exception):
 
 
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
-               faults: Faults | None = None) -> Flask:
+               faults: Faults | None = None, currency: str = "EUR") -> Flask:
+    """`currency` is the shop's own currency, the one variant prices are set in."""
     app = Flask("shopify-sandbox")
-    shop = build_shop(seed, orders)
+    shop = build_shop(seed, orders, currency)
     if clock is not None:
         shop.now = lambda: datetime.fromtimestamp(clock(), UTC)
     bucket = TokenBucket(rate=RESTORE_RATE, burst=BUCKET_SIZE, clock=clock or time.monotonic)
@@ -121,6 +135,12 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
     @app.get("/_sandbox/inventory")
     def inventory() -> Response:
         return jsonify({sku: {gid("Location", loc): shop.levels[(v.item_number, loc)] for loc in shop.locations}
+                        for sku, v in shop.variants.items()})
+
+    @app.get("/_sandbox/prices")
+    def prices() -> Response:
+        return jsonify({sku: {"price": gql_decimal(v.price), "currency": shop.currency,
+                              "variant": gid("ProductVariant", v.number), "product": gid("Product", v.product_number)}
                         for sku, v in shop.variants.items()})
 
     @app.get("/_sandbox/orders/<int:number>")
@@ -376,7 +396,8 @@ def _variants(shop: Shop, args: dict[str, Any], text: str, variables: dict[str, 
     first = _first(args)
     wanted = [re.sub(r"\\(.)", r"\1", a or b or c) for a, b, c in _SKU_TERM.findall(args.get("query") or "")]
     found = [shop.variants[s] for s in dict.fromkeys(wanted) if s in shop.variants][:first]
-    edges = [{"node": {"id": gid("ProductVariant", v.number), "sku": v.sku,
+    edges = [{"node": {"id": gid("ProductVariant", v.number), "sku": v.sku, "price": gql_decimal(v.price),
+                       "product": {"id": gid("Product", v.product_number)},
                        "inventoryItem": {"id": gid("InventoryItem", v.item_number)}}} for v in found]
     return {"edges": edges}, 2 + 2 * len(edges)
 
@@ -489,11 +510,87 @@ def _user_error(message: str, field: list[str]) -> dict[str, Any]:
     return {"fulfillment": None, "userErrors": [{"field": field, "message": message}]}
 
 
+def _shop(shop: Shop, args: dict[str, Any], text: str, variables: dict[str, Any],
+          faults: Faults) -> tuple[dict[str, Any], int]:
+    return {"id": gid("Shop", 1), "name": "Sandbox", "currencyCode": shop.currency}, 1
+
+
+def _bulk_update_variants(shop: Shop, args: dict[str, Any], text: str, variables: dict[str, Any],
+                          faults: Faults) -> tuple[dict[str, Any], int]:
+    """productVariantsBulkUpdate, for the fields it is sent here: `id` and `price`."""
+    entries = args.get("variants")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise GraphQLError("Variable $variants of type [ProductVariantsBulkInput!]! was provided invalid value",
+                           "INVALID_VARIABLE")
+    prices: list[Decimal | None] = []
+    for i, entry in enumerate(entries):
+        price = entry.get("price")
+        if price is None:
+            prices.append(None)
+            continue
+        try:  # Money: a decimal string (an integer is coerced too); anything else fails the whole call
+            value = Decimal(price) if isinstance(price, str | int) and not isinstance(price, bool) else None
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise GraphQLError(f"Variable $variants of type [ProductVariantsBulkInput!]! was provided invalid value "
+                               f"for {i}.price (Invalid Money: {price!r})", "INVALID_VARIABLE")
+        prices.append(value)
+    number = _gid_number(args.get("productId"), "Product")
+    products = shop.products()
+    if number not in products:
+        return _bulk_errors([{"code": "PRODUCT_DOES_NOT_EXIST", "field": ["productId"],
+                              "message": "Product does not exist"}]), 10
+    if len(entries) > MAX_BULK_VARIANTS:
+        return _bulk_errors([{"code": "INVALID_INPUT", "field": ["variants"],
+                              "message": f"At most {MAX_BULK_VARIANTS} variants can be updated at once"}]), 10
+    by_number = {v.number: v for v in shop.variants.values()}
+    errors: list[dict[str, Any]] = []
+    changes: list[tuple[Any, Decimal | None]] = []
+    for i, (entry, price) in enumerate(zip(entries, prices, strict=True)):
+        variant_number = _gid_number(entry.get("id"), "ProductVariant")
+        variant = by_number.get(variant_number) if variant_number is not None else None
+        if not entry.get("id"):
+            errors.append(_variant_error("PRODUCT_VARIANT_ID_MISSING", i, "id",
+                                         "Product variant is missing ID attribute"))
+        elif variant is None:
+            errors.append(_variant_error("PRODUCT_VARIANT_DOES_NOT_EXIST", i, "id", "Product variant does not exist"))
+        elif variant.product_number != number:
+            errors.append(_variant_error("MUST_BE_FOR_THIS_PRODUCT", i, "id", "Input must be for this product."))
+        elif price is not None and price < 0:
+            errors.append(_variant_error("GREATER_THAN_OR_EQUAL_TO", i, "price",
+                                         "Price must be greater than or equal to 0"))
+        elif price is not None and price != price.quantize(quantum(shop.currency)):
+            # Stricter than documented: Shopify rounds silently, the sandbox refuses so a connector's slip shows.
+            errors.append(_variant_error("INVALID_INPUT", i, "price",
+                                         f"Price has more decimals than {shop.currency} allows"))
+        else:
+            changes.append((variant, price))
+    if errors and not args.get("allowPartialUpdates"):
+        return _bulk_errors(errors), 10
+    for variant, price in changes:
+        if price is not None:
+            variant.price = price.quantize(quantum(shop.currency))
+    updated = [{"id": gid("ProductVariant", v.number), "sku": v.sku, "price": gql_decimal(v.price)}
+               for v, _ in changes]
+    return {"product": {"id": gid("Product", number)}, "productVariants": updated, "userErrors": errors}, 10
+
+
+def _variant_error(code: str, index: int, name: str, message: str) -> dict[str, Any]:
+    return {"code": code, "field": ["variants", str(index), name], "message": message}
+
+
+def _bulk_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"product": None, "productVariants": None, "userErrors": errors}
+
+
 HANDLERS = {
+    "shop": _shop,
     "orders": _orders,
     "order": _order_by_id,
     "productVariants": _variants,
     "locations": _locations,
     "inventorySetQuantities": _set_quantities,
     "fulfillmentCreate": _fulfil,
+    "productVariantsBulkUpdate": _bulk_update_variants,
 }

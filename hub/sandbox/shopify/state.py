@@ -1,8 +1,9 @@
-"""The Shopify sandbox's shop: seeded orders, variants, inventory levels and fulfillment orders, in memory.
+"""The Shopify sandbox's shop: seeded orders, products and their variants (with prices), inventory levels and
+fulfillment orders, in memory.
 
-One shop in EUR selling abroad: each order is priced in the buyer's (presentment) currency and every
-amount also exists in shop money, as Shopify's MoneyBag has it. Rendered in both of Shopify's shapes:
-the GraphQL Admin `Order` node and the REST `Order` that webhooks carry.
+One shop in EUR (or the currency it is built with) selling abroad: each order is priced in the buyer's
+(presentment) currency and every amount also exists in shop money, as Shopify's MoneyBag has it.
+Rendered in both of Shopify's shapes: the GraphQL Admin `Order` node and the REST `Order` that webhooks carry.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ class Variant:
     number: int
     sku: str
     title: str
-    price_eur: Decimal
+    price_eur: Decimal  # what the seeded orders were priced from
     item_number: int
+    product_number: int = 0
+    price: Decimal = Decimal(0)  # the variant's price in the shop's currency, as productVariantsBulkUpdate sets it
 
 
 @dataclass
@@ -125,6 +128,7 @@ class Shop:
     variants: dict[str, Variant]  # by SKU
     locations: dict[int, str]
     levels: dict[tuple[int, int], int]  # (inventory item number, location number) -> available
+    currency: str = SHOP_CURRENCY  # the shop's currency: variant prices and shop money are in it
     access_token: str = "shpat_sandbox_0123456789abcdef"  # noqa: S105  (the sandbox's own, public)
     api_secret: str = "sandbox-app-secret"  # noqa: S105
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -157,7 +161,14 @@ class Shop:
         return next((o for o in self.orders.values() if o.fo_number == fo_number), None)
 
     def shop_amount(self, amount: Decimal, currency: str) -> Decimal:
-        return (amount / PER_EUR[currency]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        return (amount / PER_EUR[currency] * PER_EUR[self.currency]).quantize(quantum(self.currency), ROUND_HALF_UP)
+
+    def products(self) -> dict[int, list[Variant]]:
+        """Product number -> its variants, in SKU order."""
+        grouped: dict[int, list[Variant]] = {}
+        for variant in self.variants.values():
+            grouped.setdefault(variant.product_number, []).append(variant)
+        return grouped
 
     def webhook(self, number: int, topic: str = "orders/updated") -> tuple[dict[str, str], bytes]:
         """A delivery as Shopify sends it: the REST order, signed with the app secret."""
@@ -169,16 +180,21 @@ class Shop:
         return headers, body
 
 
-def build_shop(seed: int = 42, count: int = 200) -> Shop:
+def build_shop(seed: int = 42, count: int = 200, currency: str = SHOP_CURRENCY) -> Shop:
+    """`currency` is the shop's own currency (EUR by default): variant prices and shop money are in it."""
     rng = random.Random(seed)  # noqa: S311  (test data)
     variants: dict[str, Variant] = {}
     for i in range(1, 31):
         sku = f"SKU-{i:04d}"
         title = f"{TITLES[i % len(TITLES)]} {i}"
+        # Three variants (sizes, colours) to a product: prices are set product by product.
         variants[sku] = Variant(44_000_000_000_000 + i, sku, title, Decimal(rng.randrange(490, 19_900)) / 100,
-                                46_000_000_000_000 + i)
+                                46_000_000_000_000 + i, 8_000_000_000_000 + (i - 1) // 3)
     odd = "ÜBER-TASSE 0,3l"  # a SKU with a space, a comma and an umlaut: the search must quote it
-    variants[odd] = Variant(44_000_000_000_099, odd, "Übertasse 0,3 l", Decimal("12.90"), 46_000_000_000_099)
+    variants[odd] = Variant(44_000_000_000_099, odd, "Übertasse 0,3 l", Decimal("12.90"), 46_000_000_000_099,
+                            8_000_000_000_099)
+    for variant in variants.values():
+        variant.price = (variant.price_eur * PER_EUR[currency]).quantize(quantum(currency), ROUND_HALF_UP)
     locations = {68_000_000_001: "Lager Berlin", 68_000_000_002: "Lager Leipzig"}
     levels = {(v.item_number, loc): rng.randrange(0, 500) for v in variants.values() for loc in locations}
     orders: dict[int, Order] = {}
@@ -186,7 +202,7 @@ def build_shop(seed: int = 42, count: int = 200) -> Shop:
     for k in range(count):
         order = _order(rng, k, variants, skus)
         orders[order.number] = order
-    return Shop(orders=orders, variants=variants, locations=locations, levels=levels)
+    return Shop(orders=orders, variants=variants, locations=locations, levels=levels, currency=currency)
 
 
 def _order(rng: random.Random, k: int, variants: dict[str, Variant], skus: list[str]) -> Order:
@@ -261,13 +277,13 @@ def rest_decimal(value: Decimal, currency: str) -> str:
 
 
 def money_bag(shop: Shop, amount: Decimal, currency: str) -> dict[str, Any]:
-    return {"shopMoney": {"amount": gql_decimal(shop.shop_amount(amount, currency)), "currencyCode": SHOP_CURRENCY},
+    return {"shopMoney": {"amount": gql_decimal(shop.shop_amount(amount, currency)), "currencyCode": shop.currency},
             "presentmentMoney": {"amount": gql_decimal(amount), "currencyCode": currency}}
 
 
 def rest_set(shop: Shop, amount: Decimal, currency: str) -> dict[str, Any]:
-    return {"shop_money": {"amount": rest_decimal(shop.shop_amount(amount, currency), SHOP_CURRENCY),
-                           "currency_code": SHOP_CURRENCY},
+    return {"shop_money": {"amount": rest_decimal(shop.shop_amount(amount, currency), shop.currency),
+                           "currency_code": shop.currency},
             "presentment_money": {"amount": rest_decimal(amount, currency), "currency_code": currency}}
 
 
@@ -317,7 +333,7 @@ def gql_order(shop: Shop, order: Order, line_first: int = 250) -> dict[str, Any]
         "id": gid("Order", order.number), "legacyResourceId": str(order.number), "name": order.name,
         "createdAt": gql_time(order.created_at), "processedAt": gql_time(order.created_at),
         "updatedAt": gql_time(order.updated_at), "cancelledAt": gql_time(order.cancelled_at),
-        "cancelReason": order.cancel_reason, "currencyCode": SHOP_CURRENCY,
+        "cancelReason": order.cancel_reason, "currencyCode": shop.currency,
         "presentmentCurrencyCode": None if order.malformed else c, "taxesIncluded": order.taxes_included,
         "displayFinancialStatus": order.financial, "displayFulfillmentStatus": order.fulfillment_status,
         "email": order.email, "phone": order.phone,
@@ -334,7 +350,7 @@ def rest_order(shop: Shop, order: Order) -> dict[str, Any]:
     c = order.currency
 
     def money(name: str, amount: Decimal) -> dict[str, Any]:
-        shop_amount = rest_decimal(shop.shop_amount(amount, c), SHOP_CURRENCY)
+        shop_amount = rest_decimal(shop.shop_amount(amount, c), shop.currency)
         return {name: shop_amount, f"{name}_set": rest_set(shop, amount, c)}
 
     status = order.fulfillment_status
@@ -345,7 +361,7 @@ def rest_order(shop: Shop, order: Order) -> dict[str, Any]:
         "created_at": rest_time(order.created_at), "processed_at": rest_time(order.created_at),
         "updated_at": rest_time(order.updated_at), "cancelled_at": rest_time(order.cancelled_at),
         "cancel_reason": order.cancel_reason.lower() if order.cancel_reason else None,
-        "currency": SHOP_CURRENCY, "presentment_currency": c, "taxes_included": order.taxes_included,
+        "currency": shop.currency, "presentment_currency": c, "taxes_included": order.taxes_included,
         "financial_status": order.financial.lower(),
         "fulfillment_status": {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(status),
         **money("total_price", order.total), **money("subtotal_price", order.subtotal),

@@ -19,11 +19,12 @@ import requests
 from flask import Flask
 
 from hub.channels import registry
-from hub.channels.port import Shipment, StockUpdate
+from hub.channels.port import PriceUpdate, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.channels.shopify import SPEC, ShopifyConnector, mapping
 from hub.channels.shopify import connector as connector_module
-from hub.channels.shopify.client import ORDERS_QUERY, throttle_wait
+from hub.channels.shopify.client import ORDERS_QUERY, VARIANT_PRICES_MUTATION, throttle_wait
+from hub.channels.shopify.connector import price_text
 from hub.errors import PermanentError
 from hub.orders.status import OrderStatus as S
 from hub.outbound.audit import MemoryAudit
@@ -277,6 +278,179 @@ def test_a_sku_with_spaces_commas_and_umlauts_is_found_and_set(sandbox):
     assert result.ok
     assert requests.get(f"{sandbox.url}/_sandbox/inventory", timeout=5).json()["ÜBER-TASSE 0,3l"][
         "gid://shopify/Location/68000000001"] == 42
+
+
+# --- prices --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def sandbox_in(front):
+    """A sandbox whose shop sells in the given currency (variant prices are in it)."""
+    holder, url = front
+
+    def make(currency: str) -> Sandbox:
+        clock = FakeClock()
+        holder.current = create_app(seed=42, orders=20, clock=clock, faults=Faults(seed=1), currency=currency)
+        return Sandbox(url, holder.current, clock)
+
+    return make
+
+
+def prices_back(sandbox: Sandbox) -> dict[str, tuple[Decimal, str]]:
+    answer = requests.get(f"{sandbox.url}/_sandbox/prices", timeout=5).json()
+    return {sku: (Decimal(p["price"]), p["currency"]) for sku, p in answer.items()}
+
+
+def test_prices_are_set_product_by_product_in_batches_and_read_back_exactly(sandbox, monkeypatch):
+    monkeypatch.setattr(connector_module, "PRICE_BATCH", 2)
+    skus = sorted(sandbox.shop.variants)
+    updates = [PriceUpdate(sku, Decimal("19.99") + i, "EUR") for i, sku in enumerate(skus)]
+    results = sandbox.connector().push_prices(updates)
+    assert [(r.sku, r.ok, r.message) for r in results] == [(u.sku, True, "") for u in updates]
+    back = prices_back(sandbox)
+    assert {sku: back[sku] for sku in skus} == {u.sku: (u.price, "EUR") for u in updates}
+    assert back["SKU-0001"] == (Decimal("19.99"), "EUR")
+    products = sandbox.shop.products().values()
+    assert all(len(p) <= 3 for p in products)
+    mutations = len(sandbox.audit.calls) - 2  # one shop currency query, one SKU lookup
+    assert mutations == sum(-(-len(p) // 2) for p in products)
+    # Read back through the API as well: the variant's price is the Money string sent.
+    _, body = sandbox.graphql('{ productVariants(first: 5, query: "sku:\'SKU-0001\'") '
+                              "{ edges { node { sku price } } } }")
+    assert body["data"]["productVariants"]["edges"] == [{"node": {"sku": "SKU-0001", "price": "19.99"}}]
+
+
+def test_whole_yen_and_three_decimal_dinar_prices_are_set_exactly_where_the_shop_sells_in_them(sandbox_in):
+    yen = sandbox_in("JPY")
+    results = yen.connector().push_prices([PriceUpdate("SKU-0001", Decimal(1500), "JPY"),
+                                           PriceUpdate("SKU-0002", Decimal("1.2E+3"), "JPY"),
+                                           PriceUpdate("SKU-0003", Decimal("1500.5"), "JPY")])
+    assert [r.ok for r in results] == [True, True, False]
+    assert "more decimals than JPY allows (0)" in results[2].message
+    back = prices_back(yen)
+    assert back["SKU-0001"] == (Decimal(1500), "JPY") and back["SKU-0002"] == (Decimal(1200), "JPY")
+    assert back["SKU-0003"][0] == yen.shop.variants["SKU-0003"].price != Decimal("1500.5")
+
+    dinar = sandbox_in("KWD")
+    results = dinar.connector().push_prices([PriceUpdate("SKU-0004", Decimal("12.345"), "KWD"),
+                                             PriceUpdate("SKU-0005", Decimal("12.3456"), "KWD"),
+                                             PriceUpdate("SKU-0006", Decimal("12.345"), "EUR")])
+    assert [r.ok for r in results] == [True, False, False]
+    assert results[2].message == "price in EUR, but the shop sells in KWD"
+    assert prices_back(dinar)["SKU-0004"] == (Decimal("12.345"), "KWD")
+
+
+def test_unknown_skus_wrong_currencies_and_excess_decimals_are_reported_per_sku_while_the_rest_goes_through(sandbox):
+    before = prices_back(sandbox)
+    updates = [
+        PriceUpdate("SKU-0001", Decimal("24.90"), "EUR"),
+        PriceUpdate("NO-SUCH-SKU", Decimal("5.00"), "EUR"),
+        PriceUpdate("SKU-0002", Decimal("24.90"), "USD"),
+        PriceUpdate("SKU-0003", Decimal("24.999"), "EUR"),
+        PriceUpdate("ÜBER-TASSE 0,3l", Decimal("13.50"), "EUR"),
+        PriceUpdate("SKU-0004", Decimal("9.99"), "EURO"),
+    ]
+    results = sandbox.connector().push_prices(updates)
+    assert [(r.sku, r.ok) for r in results] == [(u.sku, ok) for u, ok in zip(
+        updates, [True, False, False, False, True, False], strict=True)]
+    assert results[1].message == "no variant with this SKU in the shop"
+    assert results[2].message == "price in USD, but the shop sells in EUR"
+    assert results[3].message == "24.999 has more decimals than EUR allows (2)"
+    assert "not a currency" in results[5].message
+    back = prices_back(sandbox)
+    assert back["SKU-0001"] == (Decimal("24.90"), "EUR") and back["ÜBER-TASSE 0,3l"] == (Decimal("13.50"), "EUR")
+    assert all(back[s] == before[s] for s in ("SKU-0002", "SKU-0003", "SKU-0004"))
+
+
+def test_a_variant_shopify_refuses_gets_shopify_s_message_and_its_product_s_other_variants_are_still_set(sandbox):
+    # SKU-0001..0003 are one product: the negative price is refused by Shopify, the others are set.
+    results = sandbox.connector().push_prices([PriceUpdate("SKU-0001", Decimal("7.00"), "EUR"),
+                                               PriceUpdate("SKU-0002", Decimal("-1.00"), "EUR"),
+                                               PriceUpdate("SKU-0003", Decimal("8.00"), "EUR")])
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].message == "Price must be greater than or equal to 0"
+    back = prices_back(sandbox)
+    assert (back["SKU-0001"][0], back["SKU-0003"][0]) == (Decimal("7.00"), Decimal("8.00"))
+
+
+def test_a_sku_listed_twice_gets_its_last_price_and_each_update_a_result_in_input_order(sandbox):
+    updates = [PriceUpdate("SKU-0007", Decimal("1.00"), "EUR"), PriceUpdate("SKU-0008", Decimal("2.00"), "USD"),
+               PriceUpdate("SKU-0007", Decimal("3.00"), "EUR")]
+    results = sandbox.connector().push_prices(updates)
+    assert [(r.sku, r.ok) for r in results] == [("SKU-0007", True), ("SKU-0008", False), ("SKU-0007", True)]
+    assert prices_back(sandbox)["SKU-0007"][0] == Decimal("3.00")
+    assert sandbox.connector().push_prices([]) == []
+
+
+def test_a_price_call_whose_answer_is_cut_short_is_sent_again_since_prices_are_absolute(sandbox):
+    sandbox.faults.update(malformed_rate=0.3)
+    updates = [PriceUpdate(f"SKU-{i:04d}", Decimal("10.10") + i, "EUR") for i in range(1, 16)]
+    results = sandbox.connector().push_prices(updates)
+    assert all(r.ok for r in results)
+    assert any(c.error == "body: not JSON" for c in sandbox.audit.calls)
+    back = prices_back(sandbox)
+    assert all(back[u.sku][0] == u.price for u in updates)
+
+
+def test_prices_are_refused_with_a_wrong_access_token(sandbox):
+    before = prices_back(sandbox)
+    with pytest.raises(PermanentError) as refused:
+        sandbox.connector(access_token="shpat_forged").push_prices([PriceUpdate("SKU-0001", Decimal("1.00"), "EUR")])
+    assert refused.value.status == 401
+    assert prices_back(sandbox) == before
+
+
+def test_prices_are_written_as_exact_money_strings():
+    assert price_text(PriceUpdate("A", Decimal("19.99"), "EUR"), "EUR") == ("", "19.99")
+    assert price_text(PriceUpdate("A", Decimal("19.990"), "EUR"), "EUR") == ("", "19.99")
+    assert price_text(PriceUpdate("A", Decimal("19.9"), "EUR"), "EUR") == ("", "19.90")
+    assert price_text(PriceUpdate("A", Decimal("1.5E+3"), "JPY"), "JPY") == ("", "1500")
+    assert price_text(PriceUpdate("A", Decimal("12.345"), "KWD"), "KWD") == ("", "12.345")
+    assert price_text(PriceUpdate("A", Decimal("123456789.12"), "EUR"), "EUR") == ("", "123456789.12")
+    assert price_text(PriceUpdate("A", Decimal("NaN"), "EUR"), "EUR")[0].startswith("not a decimal price")
+
+
+def test_the_documented_bulk_update_refuses_bad_variants_whole_unless_partial_updates_are_allowed(sandbox):
+    # https://shopify.dev/docs/api/admin-graphql/2025-01/mutations/productVariantsBulkUpdate
+    first, second = sandbox.shop.products()[8_000_000_000_000][:2]
+    other = sandbox.shop.variants["SKU-0010"]
+    product = "gid://shopify/Product/8000000000000"
+    variants = [{"id": f"gid://shopify/ProductVariant/{first.number}", "price": "5.55"},
+                {"id": "gid://shopify/ProductVariant/1", "price": "6.66"},
+                {"id": f"gid://shopify/ProductVariant/{other.number}", "price": "7.77"},
+                {"price": "8.88"}]
+    status, body = sandbox.graphql(VARIANT_PRICES_MUTATION, {"productId": product, "variants": variants})
+    answer = body["data"]["productVariantsBulkUpdate"]
+    assert status == 200 and answer["productVariants"] is None
+    assert answer["userErrors"] == [
+        {"code": "PRODUCT_VARIANT_DOES_NOT_EXIST", "field": ["variants", "1", "id"],
+         "message": "Product variant does not exist"},
+        {"code": "MUST_BE_FOR_THIS_PRODUCT", "field": ["variants", "2", "id"],
+         "message": "Input must be for this product."},
+        {"code": "PRODUCT_VARIANT_ID_MISSING", "field": ["variants", "3", "id"],
+         "message": "Product variant is missing ID attribute"}]
+    assert first.price != Decimal("5.55")
+    partial = sandbox.graphql(VARIANT_PRICES_MUTATION, {"productId": product, "variants": variants,
+                                                        "allowPartialUpdates": True})[1]["data"]
+    assert partial["productVariantsBulkUpdate"]["productVariants"] == [
+        {"id": f"gid://shopify/ProductVariant/{first.number}", "sku": first.sku, "price": "5.55"}]
+    assert first.price == Decimal("5.55") and second.price != Decimal("6.66")
+    missing = sandbox.graphql(VARIANT_PRICES_MUTATION, {"productId": "gid://shopify/Product/1", "variants": []})[1]
+    assert missing["data"]["productVariantsBulkUpdate"]["userErrors"][0]["code"] == "PRODUCT_DOES_NOT_EXIST"
+    too_many = [{"id": f"gid://shopify/ProductVariant/{first.number}", "price": "1.00"}] * 101
+    capped = sandbox.graphql(VARIANT_PRICES_MUTATION, {"productId": product, "variants": too_many})[1]
+    assert capped["data"]["productVariantsBulkUpdate"]["userErrors"][0]["field"] == ["variants"]
+    not_money = sandbox.graphql(VARIANT_PRICES_MUTATION, {"productId": product, "variants": [
+        {"id": f"gid://shopify/ProductVariant/{first.number}", "price": "cheap"}]})[1]
+    assert not_money["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+
+
+def test_the_price_queries_cost_at_most_a_thousand_points(sandbox):
+    from hub.channels.shopify import client
+    from hub.sandbox.shopify.app import requested_cost
+
+    assert requested_cost(client.VARIANT_PRODUCTS_BY_SKU_QUERY, {"first": 250}) == 502
+    assert requested_cost(client.SHOP_CURRENCY_QUERY, {}) == 1
+    assert requested_cost(client.VARIANT_PRICES_MUTATION, {}) == 10
 
 
 # --- fulfilment ----------------------------------------------------------------------------------
