@@ -1,4 +1,4 @@
-"""Amazon Selling Partner API connector: orders (Orders API v0), stock (Listings Items API 2021-08-01) and
+"""Amazon Selling Partner API connector: orders (Orders API v0), stock and prices (Listings Items API 2021-08-01) and
 shipment confirmation. https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference"""
 
 from hub.channels.amazon import mapping
@@ -10,7 +10,7 @@ SPEC = ConnectorSpec(
     kind="amazon",
     title="Amazon Selling Partner API",
     connector=AmazonConnector,
-    capabilities=("orders", "inventory", "fulfilment"),
+    capabilities=("orders", "inventory", "prices", "fulfilment"),
     normalize=mapping.normalize,
     sandbox=create_app,
     sandbox_port=5103,

@@ -1,4 +1,4 @@
-"""Amazon SP-API connector: orders (Orders API v0), stock (Listings Items API 2021-08-01) and shipment
+"""Amazon SP-API connector: orders (Orders API v0), stock and prices (Listings Items API 2021-08-01) and shipment
 confirmation for seller-fulfilled orders (Orders API v0 confirmShipment). Amazon has no signed webhooks
 (notifications go through SQS/EventBridge), so there is no webhook capability.
 
@@ -13,19 +13,24 @@ import base64
 import hashlib
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hub.channels.amazon import mapping
 from hub.channels.amazon.client import AmazonClient
-from hub.channels.port import OrderPage, PushResult, Shipment, StockUpdate
+from hub.channels.port import OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.channels.values import MappingError
 from hub.errors import ExternalError, PermanentError
+from hub.money import CurrencyError, minor_units
 from hub.timeutil import ensure_utc, utcnow
 
 # patchListingsItem sets one SKU per call (across all the connection's marketplaces at once); the bulk route is a
 # JSON_LISTINGS_FEED through the Feeds API, whose createFeed allows 0.0083 rps — not worth it below thousands.
 STOCK_BATCH_SIZE = 1
+# Prices go the same way (a replace of /attributes/purchasable_offer): one SKU per patchListingsItem call, paced by
+# its usage plan (client.USAGE_PLANS).
+PRICE_BATCH_SIZE = 1
 MAX_PAGE_SIZE = 100  # getOrders MaxResultsPerPage
 # Amazon refuses a LastUpdatedAfter less than 2 minutes before the request; ask from a little earlier instead
 # (an order seen twice is harmless, one skipped is not).
@@ -130,6 +135,45 @@ class AmazonConnector:
             results.append(PushResult(update.sku, status == "ACCEPTED", issues or str(status)))
         return results
 
+    # --- prices ------------------------------------------------------------------------------
+    def push_prices(self, updates: list[PriceUpdate]) -> list[PushResult]:
+        """Set our_price (purchasable_offer, audience ALL) per SKU in those of the connection's marketplaces that
+        sell in the update's currency, PRICE_BATCH_SIZE SKU per call. Refused without a call: a currency none of
+        the marketplaces sells in, a price with more decimals than the currency's ISO minor units, a price that is
+        not positive. Amazon validates asynchronously: ACCEPTED means queued, INVALID carries the issues (an
+        unknown SKU among them). A refused authorisation stops the whole push (raised), as for orders."""
+        if not self.seller_id:
+            raise PermanentError("amazon: credentials.seller_id is required to update listings")
+        results: list[PushResult] = []
+        for start in range(0, len(updates), PRICE_BATCH_SIZE):
+            for update in updates[start:start + PRICE_BATCH_SIZE]:
+                results.append(self._push_price(update))
+        return results
+
+    def _push_price(self, update: PriceUpdate) -> PushResult:
+        markets = [m for m in self.marketplace_ids if mapping.MARKETPLACES.get(m, ("", ""))[1] == update.currency]
+        if not markets:
+            sold = ", ".join(f"{m} {mapping.MARKETPLACES[m][1]}" for m in self.marketplace_ids
+                             if m in mapping.MARKETPLACES)
+            return PushResult(update.sku, False, f"currency {update.currency} is not sold in any of this "
+                                                 f"connection's marketplaces ({sold or 'none known'})")
+        problem = price_problem(update.price, update.currency)
+        if problem:
+            return PushResult(update.sku, False, problem)
+        price = update.price.quantize(Decimal(1).scaleb(-minor_units(update.currency)))
+        offers = [{"marketplace_id": m, "currency": update.currency, "audience": "ALL",
+                   "our_price": [{"schedule": [{"value_with_tax": price}]}]} for m in markets]
+        try:
+            answer = self.client.patch_listings_price(self.seller_id, update.sku, self.product_type, offers, markets)
+        except ExternalError as exc:
+            if exc.status in (401, 403):
+                raise
+            return PushResult(update.sku, False, str(exc))
+        status = answer.get("status") if isinstance(answer, dict) else None
+        issues = "; ".join(f"{i.get('code', '')}: {i.get('message', '')}" for i in (answer or {}).get("issues") or []
+                           if isinstance(i, dict))
+        return PushResult(update.sku, status == "ACCEPTED", issues or str(status))
+
     # --- fulfilment --------------------------------------------------------------------------
     def push_fulfilment(self, shipment: Shipment) -> None:
         """confirmShipment for a seller-fulfilled order. Without lines the whole unshipped rest of the order
@@ -151,6 +195,21 @@ class AmazonConnector:
         if not lines:
             raise PermanentError(f"amazon: order {order_id} has nothing to ship")
         self.client.confirm_shipment(order_id, confirm_shipment_body(shipment, marketplace_id, lines))
+
+
+def price_problem(price: Decimal, currency: str) -> str:
+    """Why `price` cannot be sent as a price in `currency` ("" when it can)."""
+    try:
+        exponent = minor_units(currency)
+    except CurrencyError as exc:
+        return str(exc)
+    if not isinstance(price, Decimal) or not price.is_finite():
+        return f"price {price!r} is not a finite Decimal"
+    if price <= 0:
+        return f"price {price} {currency} must be more than zero"
+    if price != price.quantize(Decimal(1).scaleb(-exponent)):
+        return f"price {price} has more decimals than {currency} allows ({exponent})"
+    return ""
 
 
 def confirm_shipment_body(shipment: Shipment, marketplace_id: str, lines: list[tuple[str, int]]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Amazon SP-API sandbox: LWA tokens, Orders API v0 (getOrders, getOrder, getOrderItems, confirmShipment) and
-Listings Items API 2021-08-01 (getListingsItem, patchListingsItem), with the real usage plans as token buckets.
+Listings Items API 2021-08-01 (getListingsItem, patchListingsItem: stock through fulfillment_availability, prices
+through purchasable_offer), with the real usage plans as token buckets.
 
 Behaviour follows the Orders API v0 model (https://github.com/amzn/selling-partner-api-models/blob/main/models/
 orders-api-model/ordersV0.json), https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits and
@@ -12,24 +13,32 @@ https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-
 - getOrders needs MarketplaceIds and exactly one of CreatedAfter / LastUpdatedAfter; `*Before` must be at least
   2 minutes in the past (and is that by default); with NextToken the other filters are ignored and the page
   continues the original query's snapshot;
+- purchasable_offer is a list of offers, each selected by marketplace_id, currency and audience (default ALL),
+  the price in `our_price[].schedule[].value_with_tax`, a JSON number
+  (https://developer-docs.amazon.com/sp-api/docs/manage-purchasable-offer); patch bodies are read with Decimal
+  numbers, so a price is kept exactly as sent;
 - OrderTotal is absent for Pending and Canceled orders, items carry no prices while Pending (and QuantityOrdered
   0 once Canceled), ShippingAddress is only given for Unshipped, PartiallyShipped, Shipped, InvoiceUnconfirmed.
   Most addresses come without restricted fields (no Restricted Data Token); some carry names and streets.
 
 Sandbox-only choices (not documented by Amazon): item pages hold 5 items; a patch of an unknown SKU answers
-status INVALID with an issue; `/_sandbox/...` endpoints read state and set fault knobs.
+status INVALID with an issue; an offer for a marketplace not in marketplaceIds, in a currency other than the
+marketplace's, or with a price that is not a positive number within the currency's ISO minor units makes the
+submission INVALID with an issue naming purchasable_offer (Amazon's codes for these are not documented);
+`/_sandbox/...` endpoints read state and set fault knobs.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
@@ -138,6 +147,17 @@ def _amount(value: Decimal, currency: str) -> dict[str, str]:
     return {"CurrencyCode": currency, "Amount": f"{value.quantize(Decimal(1).scaleb(-exponent), ROUND_HALF_UP):f}"}
 
 
+def exact_json(value: Any) -> str:
+    """JSON with Decimals as exact numbers, as Amazon writes value_with_tax."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{exact_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(exact_json(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, details: str = "") -> None:
         super().__init__(message)
@@ -168,8 +188,11 @@ class AmazonState:
         for order, items in DOCUMENTED_ORDERS:
             self.orders[order["AmazonOrderId"]] = {"order": copy.deepcopy(order), "items": copy.deepcopy(items),
                                                    "documented": True}
-        for sku, _, _ in CATALOG:
-            self.listings[sku] = {"sku": sku, "productType": "PRODUCT", "quantity": self.rng.randrange(0, 60)}
+        for sku, _, price in CATALOG:
+            self.listings[sku] = {"sku": sku, "productType": "PRODUCT", "quantity": self.rng.randrange(0, 60),
+                                  "prices": {m: {"currency": currency, "amount": _amount(
+                                      Decimal(price) * PRICE_FACTOR[currency], currency)["Amount"]}
+                                      for m, (_, currency, _, _, _) in MARKETPLACES.items()}}
         for _ in range(orders):
             self._generate()
 
@@ -560,24 +583,32 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
     @app.get("/listings/2021-08-01/items/<seller_id>/<path:sku>")
     @sp_api("getListingsItem")
     def get_listings_item(seller_id: str, sku: str) -> Any:
-        listing_target(seller_id)
+        markets = listing_target(seller_id)
         listing = state.listings.get(sku)
         if listing is None:
             raise ApiError(404, "NOT_FOUND", f"SKU '{sku}' not found in marketplace")
-        return jsonify({"sku": sku, "attributes": {"fulfillment_availability": [
-            {"fulfillment_channel_code": "DEFAULT", "quantity": listing["quantity"]}]}})
+        offers = [{"marketplace_id": m, "currency": p["currency"], "audience": "ALL",
+                   "our_price": [{"schedule": [{"value_with_tax": Decimal(p["amount"])}]}]}
+                  for m, p in sorted(listing["prices"].items()) if m in markets]
+        return app.response_class(exact_json({"sku": sku, "attributes": {
+            "fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": listing["quantity"]}],
+            "purchasable_offer": offers}}), mimetype="application/json")
 
     @app.patch("/listings/2021-08-01/items/<seller_id>/<path:sku>")
     @sp_api("patchListingsItem")
     def patch_listings_item(seller_id: str, sku: str) -> Any:
         markets = listing_target(seller_id)
-        body = request.get_json(silent=True)
+        try:
+            body = json.loads(request.get_data(), parse_float=Decimal)
+        except ValueError:
+            body = None
         if not isinstance(body, dict) or not isinstance(body.get("productType"), str) or \
                 not isinstance(body.get("patches"), list) or not body["patches"]:
             raise ApiError(400, "InvalidInput", "productType and at least one patch are required")
         submission = state.token()
         issues: list[dict[str, Any]] = []
         quantity = None
+        offers: dict[str, dict[str, str]] = {}
         listing = state.listings.get(sku)
         if listing is None:
             issues.append({"code": "ITEM_NOT_FOUND", "message": f"No listing for SKU '{sku}' (sandbox)",
@@ -586,6 +617,8 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
             if not isinstance(patch, dict) or patch.get("op") not in ("add", "replace", "merge", "delete") or \
                     not str(patch.get("path", "")).startswith("/attributes/"):
                 raise ApiError(400, "InvalidInput", "Invalid JSON patch operation")
+            if patch["path"] == "/attributes/purchasable_offer" and patch["op"] != "delete":
+                offers.update(purchasable_offers(patch.get("value"), markets, issues))
             if patch["path"] != "/attributes/fulfillment_availability" or patch["op"] == "delete":
                 continue
             for entry in patch.get("value") or [None]:
@@ -600,9 +633,52 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         status = "INVALID" if issues else "ACCEPTED"
         if status == "ACCEPTED" and listing is not None and quantity is not None:
             listing["quantity"] = quantity
+        if status == "ACCEPTED" and listing is not None:
+            listing["prices"].update(offers)
         state.submissions.append({"sku": sku, "marketplaceIds": sorted(markets), "status": status,
                                   "submissionId": submission, "body": body})
         return jsonify({"sku": sku, "status": status, "submissionId": submission, "issues": issues})
+
+    def purchasable_offers(value: Any, markets: set[str], issues: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+        """purchasable_offer's value -> {marketplace id: {currency, amount}}; problems go to `issues`."""
+        found: dict[str, dict[str, str]] = {}
+
+        def issue(message: str) -> None:
+            issues.append({"code": "4000001", "severity": "ERROR", "message": message,
+                           "attributeNames": ["purchasable_offer"]})
+
+        if not isinstance(value, list) or not value:
+            issue("The value for 'purchasable_offer' must be a non-empty list of offers")
+            return found
+        for offer in value:
+            if not isinstance(offer, dict):
+                issue("An offer in 'purchasable_offer' must be an object")
+                continue
+            market, currency = offer.get("marketplace_id"), offer.get("currency")
+            if market not in markets:
+                issue(f"The marketplace_id '{market}' is not among the requested marketplaceIds")
+                continue
+            expected = MARKETPLACES.get(market, ("", "USD"))[1]
+            if currency != expected:
+                issue(f"The currency '{currency}' is not valid for marketplace {market}; expected {expected}")
+                continue
+            schedules = [s for price in offer.get("our_price") or [] if isinstance(price, dict)
+                         for s in price.get("schedule") or []]
+            if not schedules:
+                continue  # an offer without our_price sets no price
+            amount = schedules[0].get("value_with_tax") if isinstance(schedules[0], dict) else None
+            try:
+                exact = Decimal(amount) if isinstance(amount, int | Decimal) and not isinstance(amount, bool) \
+                    else None
+            except InvalidOperation:
+                exact = None
+            if exact is None or not exact.is_finite() or exact <= 0:
+                issue(f"The value for 'value_with_tax' must be a number greater than 0: {amount!r}")
+            elif exact != exact.quantize(Decimal(1).scaleb(-minor_units(currency))):
+                issue(f"The value for 'value_with_tax' has more decimals than {currency} allows: {exact}")
+            else:
+                found[market] = {"currency": currency, "amount": _amount(exact, currency)["Amount"]}
+        return found
 
     # --- sandbox controls --------------------------------------------------------------------
     @app.get("/_sandbox/listings/<path:sku>")

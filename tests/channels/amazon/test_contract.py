@@ -3,6 +3,7 @@ token expiry read the same clock that the connector's Connection.sleep advances,
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,13 +15,15 @@ import requests
 from flask import Flask
 
 from hub.channels.amazon import SPEC
-from hub.channels.amazon.connector import AmazonConnector
+from hub.channels.amazon.connector import PRICE_BATCH_SIZE, AmazonConnector
 from hub.channels.amazon.mapping import normalize
-from hub.channels.port import Shipment, StockUpdate, capabilities_of
+from hub.channels.port import PriceUpdate, Shipment, StockUpdate, capabilities_of
 from hub.channels.registry import Connection, check
+from hub.errors import PermanentError
 from hub.orders.status import OrderStatus
 from hub.outbound.audit import MemoryAudit
 from hub.sandbox.amazon import CREDENTIALS, AmazonState, create_app
+from hub.sandbox.amazon.app import CATALOG as CATALOG_SKUS
 from hub.sandbox.faults import Faults
 from hub.sandbox.ratelimit import TokenBucket
 from hub.sandbox.server import running
@@ -108,9 +111,9 @@ def updated_since_in_order(state, since):
                                  if r["order"]["LastUpdateDate"] >= since.strftime("%Y-%m-%dT%H:%M:%SZ"))]
 
 
-def test_the_spec_is_valid_and_the_connector_has_orders_stock_and_fulfilment(world):
+def test_the_spec_is_valid_and_the_connector_has_orders_stock_prices_and_fulfilment(world):
     check(SPEC, "amazon")
-    assert capabilities_of(world.connector()) == ["orders", "inventory", "fulfilment"]
+    assert capabilities_of(world.connector()) == ["orders", "inventory", "prices", "fulfilment"]
     assert SPEC.sandbox_port == 5103
 
 
@@ -172,6 +175,130 @@ def test_stock_is_pushed_per_sku_and_reads_back_from_the_sandbox(world):
     assert submitted["marketplaceIds"] == sorted(MARKETPLACES)
     assert submitted["body"]["patches"][0] == {"op": "replace", "path": "/attributes/fulfillment_availability",
                                                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 17}]}
+
+
+EUR_MARKETS = ["A1PA6795UKMFR9", "A13V1IB3VIYZZH"]  # DE, FR
+
+
+def offers_read_back(world, sku, markets=MARKETPLACES):
+    """getListingsItem over HTTP, numbers as Decimal: marketplace id -> (currency, value_with_tax)."""
+    answer = requests.get(f"{world.base}/listings/2021-08-01/items/{CREDENTIALS['seller_id']}/{sku}",
+                          params={"marketplaceIds": ",".join(markets)}, timeout=5,
+                          headers={"x-amz-access-token": world.token()})
+    assert answer.ok, answer.text
+    offers = answer.json(parse_float=Decimal)["attributes"]["purchasable_offer"]
+    return {o["marketplace_id"]: (o["currency"], o["our_price"][0]["schedule"][0]["value_with_tax"]) for o in offers}
+
+
+def test_prices_are_pushed_in_the_marketplaces_of_their_currency_and_read_back_exactly(world):
+    before = offers_read_back(world, "MUG-BLUE")
+    results = world.connector().push_prices([PriceUpdate("MUG-BLUE", Decimal("19.99"), "EUR"),
+                                             PriceUpdate("BOOK-JP-001", Decimal("1500"), "JPY"),
+                                             PriceUpdate("TEE-M", Decimal("7.5"), "GBP")])
+    assert [(r.sku, r.ok) for r in results] == [("MUG-BLUE", True), ("BOOK-JP-001", True), ("TEE-M", True)]
+    mug = offers_read_back(world, "MUG-BLUE")
+    assert mug["A1PA6795UKMFR9"] == mug["A13V1IB3VIYZZH"] == ("EUR", Decimal("19.99"))
+    assert {m: v for m, v in mug.items() if m not in EUR_MARKETS} == \
+        {m: v for m, v in before.items() if m not in EUR_MARKETS}  # other currencies untouched
+    assert offers_read_back(world, "BOOK-JP-001")["A1VC38T7YXB528"] == ("JPY", 1500)
+    assert offers_read_back(world, "TEE-M")["A1F83G8C2ARO7P"] == ("GBP", Decimal("7.50"))
+    listing = requests.get(f"{world.base}/_sandbox/listings/BOOK-JP-001", timeout=5).json()
+    assert listing["prices"]["A1VC38T7YXB528"] == {"currency": "JPY", "amount": "1500"}
+    euro = world.state.submissions[0]
+    assert euro["marketplaceIds"] == sorted(EUR_MARKETS)
+    (patch,) = euro["body"]["patches"]
+    assert (patch["op"], patch["path"]) == ("replace", "/attributes/purchasable_offer")
+    assert patch["value"] == [{"marketplace_id": m, "currency": "EUR", "audience": "ALL",
+                               "our_price": [{"schedule": [{"value_with_tax": Decimal("19.99")}]}]}
+                              for m in EUR_MARKETS]  # a JSON number, written from the Decimal exactly
+
+
+def test_prices_go_one_sku_per_call_paced_by_the_patch_usage_plan(world):
+    skus = [sku for sku, _, _ in CATALOG_SKUS]
+    results = world.connector().push_prices([PriceUpdate(sku, Decimal("9.95"), "EUR") for sku in skus])
+    assert PRICE_BATCH_SIZE == 1
+    assert all(r.ok for r in results) and [r.sku for r in results] == skus
+    assert [s["sku"] for s in world.state.submissions] == skus  # one call per SKU, in order
+    assert world.state.calls["patchListingsItem"] == len(skus)
+    assert 429 not in world.statuses()
+    assert len(world.clock.slept) == len(skus) - 5 and all(s == pytest.approx(0.202) for s in world.clock.slept)
+
+
+def test_unknown_skus_wrong_currencies_and_excess_decimals_are_refused_per_sku_while_the_rest_goes_through(world):
+    connector = world.connector(marketplace_ids=EUR_MARKETS)
+    updates = [PriceUpdate("MUG-RED", Decimal("11.00"), "EUR"), PriceUpdate("NO-SUCH-SKU", Decimal("5.00"), "EUR"),
+               PriceUpdate("TEE-L", Decimal("21.99"), "USD"), PriceUpdate("SOCKS-3", Decimal("9.999"), "EUR"),
+               PriceUpdate("SCREW-M3", Decimal("12.345"), "KWD"), PriceUpdate("LAMP-DESK", Decimal("0"), "EUR"),
+               PriceUpdate("CABLE-USB-C", Decimal("6.490"), "EUR")]
+    before = copy.deepcopy(world.state.listings)
+    results = connector.push_prices(updates)
+    assert [(r.sku, r.ok) for r in results] == [
+        ("MUG-RED", True), ("NO-SUCH-SKU", False), ("TEE-L", False), ("SOCKS-3", False), ("SCREW-M3", False),
+        ("LAMP-DESK", False), ("CABLE-USB-C", True)]
+    assert "ITEM_NOT_FOUND" in results[1].message
+    assert "USD is not sold" in results[2].message and "A1PA6795UKMFR9 EUR" in results[2].message
+    assert "more decimals than EUR allows (2)" in results[3].message
+    assert "KWD is not sold" in results[4].message  # Amazon has no marketplace selling in KWD
+    assert "more than zero" in results[5].message
+    assert [s["sku"] for s in world.state.submissions] == ["MUG-RED", "NO-SUCH-SKU", "CABLE-USB-C"]
+    prices = {sku: world.state.listings[sku]["prices"]["A1PA6795UKMFR9"]["amount"] for sku in before}
+    assert prices["MUG-RED"] == "11.00" and prices["CABLE-USB-C"] == "6.49"
+    assert all(prices[sku] == before[sku]["prices"]["A1PA6795UKMFR9"]["amount"]
+               for sku in ("TEE-L", "SOCKS-3", "SCREW-M3", "LAMP-DESK"))
+
+
+def test_the_sandbox_refuses_an_offer_in_the_wrong_currency_or_with_too_many_decimals(world):
+    url = f"{world.base}/listings/2021-08-01/items/{CREDENTIALS['seller_id']}/MUG-BLUE"
+    headers = {"x-amz-access-token": world.token(), "Content-Type": "application/json"}
+    before = copy.deepcopy(world.state.listings["MUG-BLUE"]["prices"])
+
+    def patch(offer, markets="A1VC38T7YXB528"):
+        body = ('{"productType":"PRODUCT","patches":[{"op":"replace","path":"/attributes/purchasable_offer",'
+                f'"value":[{offer}]}}]}}')
+        return requests.patch(url, params={"marketplaceIds": markets}, data=body, headers=headers, timeout=5).json()
+
+    answers = [
+        patch('{"marketplace_id":"A1VC38T7YXB528","currency":"EUR","our_price":[{"schedule":[{"value_with_tax":9}]}]}'),
+        patch('{"marketplace_id":"A1VC38T7YXB528","currency":"JPY",'
+              '"our_price":[{"schedule":[{"value_with_tax":1500.5}]}]}'),
+        patch('{"marketplace_id":"A1VC38T7YXB528","currency":"JPY",'
+              '"our_price":[{"schedule":[{"value_with_tax":"1500"}]}]}'),
+        patch('{"marketplace_id":"A1PA6795UKMFR9","currency":"EUR","our_price":[{"schedule":[{"value_with_tax":9}]}]}'),
+    ]
+    assert [a["status"] for a in answers] == ["INVALID"] * 4
+    assert all(a["issues"][0]["attributeNames"] == ["purchasable_offer"] for a in answers)
+    assert "expected JPY" in answers[0]["issues"][0]["message"]
+    assert "more decimals than JPY" in answers[1]["issues"][0]["message"]
+    assert "must be a number" in answers[2]["issues"][0]["message"]
+    assert "not among the requested marketplaceIds" in answers[3]["issues"][0]["message"]
+    assert world.state.listings["MUG-BLUE"]["prices"] == before
+    exact = patch('{"marketplace_id":"A1VC38T7YXB528","currency":"JPY",'
+                  '"our_price":[{"schedule":[{"value_with_tax":1980}]}]}')
+    assert exact["status"] == "ACCEPTED"
+    assert world.state.listings["MUG-BLUE"]["prices"]["A1VC38T7YXB528"] == {"currency": "JPY", "amount": "1980"}
+
+
+def test_a_price_push_with_refused_credentials_raises_and_changes_nothing(world):
+    before = copy.deepcopy(world.state.listings)
+    refused = AmazonConnector(Connection(
+        base_url=world.base, credentials={**CREDENTIALS, "client_secret": "wrong"}, audit=world.audit,
+        sleep=world.clock.sleep, clock=world.clock,
+        options={"marketplace_ids": EUR_MARKETS, "lwa_endpoint": f"{world.base}/auth/o2/token"}))
+    with pytest.raises(PermanentError) as caught:
+        refused.push_prices([PriceUpdate("MUG-BLUE", Decimal("19.99"), "EUR")])
+    assert caught.value.status == 401
+    unauthenticated = requests.patch(
+        f"{world.base}/listings/2021-08-01/items/{CREDENTIALS['seller_id']}/MUG-BLUE",
+        params={"marketplaceIds": "A1PA6795UKMFR9"}, timeout=5,
+        json={"productType": "PRODUCT", "patches": [{"op": "replace", "path": "/attributes/purchasable_offer",
+                                                     "value": []}]})
+    assert unauthenticated.status_code == 403 and unauthenticated.json()["errors"][0]["code"] == "Unauthorized"
+    assert world.state.listings == before and world.state.submissions == []
+    connector = world.connector()
+    connector.push_prices([PriceUpdate("MUG-BLUE", Decimal("18.00"), "EUR")])
+    world.state.access_tokens.clear()  # revoked: refreshed once, then the push goes through
+    (result,) = connector.push_prices([PriceUpdate("MUG-BLUE", Decimal("17.00"), "EUR")])
+    assert result.ok and world.state.listings["MUG-BLUE"]["prices"]["A13V1IB3VIYZZH"]["amount"] == "17.00"
 
 
 def _open_mfn_order(state, min_lines=1):
