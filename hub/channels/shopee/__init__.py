@@ -1,4 +1,4 @@
-"""Shopee Open Platform v2: orders, stock and shipment arrangement. https://open.shopee.com/documents/v2/"""
+"""Shopee Open Platform v2: orders, stock, prices and shipment arrangement. https://open.shopee.com/documents/v2/"""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SPEC = ConnectorSpec(
     kind="shopee",
     title="Shopee Open Platform v2",
     connector=ShopeeConnector,
-    capabilities=("orders", "inventory", "fulfilment", "webhooks"),
+    capabilities=("orders", "inventory", "prices", "fulfilment", "webhooks"),
     normalize=mapping.normalize,
     sandbox=_sandbox,
     sandbox_port=5105,

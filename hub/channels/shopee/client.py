@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -30,6 +32,7 @@ SERVICE = "shopee"
 PAGE_SIZE_MAX = 100  # get_order_list page_size
 DETAIL_BATCH_MAX = 50  # get_order_detail order_sn_list
 ITEM_BASE_INFO_BATCH_MAX = 50  # get_item_base_info item_id_list
+PRICE_LIST_MAX = 50  # update_price price_list: "Length should be between 1 to 50"
 ORDER_WINDOW_SECONDS = 15 * 24 * 3600  # get_order_list: time_to - time_from <= 15 days
 # Fields asked of get_order_detail; item_list and total_amount are what the mapping needs.
 OPTIONAL_ORDER_FIELDS = (
@@ -104,13 +107,27 @@ class ShopeeClient:
         prepared.url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe=","), ""))
 
     def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
-             refreshed: bool = False) -> dict[str, Any]:
+             refreshed: bool = False, idempotent: bool | None = None) -> dict[str, Any]:
         """One signed call; the parsed envelope. HTTP 429/5xx are retried by HttpClient; a transient error in an
-        HTTP 200 envelope is retried here with the same policy; an expired access token is refreshed once."""
+        HTTP 200 envelope is retried here with the same policy; an expired access token is refreshed once.
+
+        A body holding Decimals is sent as JSON text with each Decimal written as an exact JSON number. With
+        `idempotent=True` (a call setting absolute values) a 2xx body cut short in transit is asked for again."""
         policy = self.http.retry
+        data = dumps_exact(body).encode() if body is not None and _has_decimal(body) else None
+        json_body = body if data is None else None
+        headers = {"Content-Type": "application/json"} if data is not None else None
         for attempt in range(1, policy.attempts + 1):
-            response = self.http.request(method, path, params=params, json_body=body, ok=(400, 401, 403, 404))
-            envelope = response.json()
+            if idempotent is None:
+                response = self.http.request(method, path, params=params, json_body=json_body, data=data,
+                                             headers=headers, ok=(400, 401, 403, 404))
+                envelope = response.json()
+            else:
+                envelope, response = self.http.request_json(
+                    method, path, params=params, json_body=json_body, data=data, headers=headers,
+                    ok=(400, 401, 403, 404), idempotent=idempotent)
+                if response.status >= 300:
+                    envelope = response.json()
             if not isinstance(envelope, dict):
                 raise PermanentError(f"shopee: {path} answered {response.status} with a body that is not an object")
             error = str(envelope.get("error") or "")
@@ -120,7 +137,7 @@ class ShopeeClient:
             summary = f"shopee: {path} answered {response.status} {error or 'error'}: {message}"
             if error in TOKEN_ERRORS and self.tokens.refresh_token and not refreshed and path not in PUBLIC_PATHS:
                 self.refresh_access_token()
-                return self.call(method, path, params=params, body=body, refreshed=True)
+                return self.call(method, path, params=params, body=body, refreshed=True, idempotent=idempotent)
             if error not in TRANSIENT_ERRORS:
                 raise ShopeeError(summary, error=error or "error", status=response.status)
             if attempt == policy.attempts:
@@ -187,6 +204,20 @@ class ShopeeClient:
             "item_id": item_id,
             "stock_list": [{"model_id": model_id, "seller_stock": [{"stock": stock}]} for model_id, stock in stocks]})
 
+    def update_price(self, item_id: int, prices: list[tuple[int, Decimal]]) -> dict[str, Any]:
+        """v2.product.update_price for ONE item: `{item_id, price_list: [{model_id, original_price}]}` with 1 to 50
+        entries -> `response {success_list: [{model_id, original_price}], failure_list: [{model_id,
+        failed_reason}]}`. original_price is a JSON number in the shop currency's major units; model_id 0 for an
+        item without variants. Sets absolute prices, so a cut answer may be asked for again.
+        https://open.shopee.com/documents/v2/v2.product.update_price?module=89&type=1"""
+        if not 1 <= len(prices) <= PRICE_LIST_MAX:
+            raise ValueError(f"update_price takes 1 to {PRICE_LIST_MAX} prices per call")
+        if any(not isinstance(price, Decimal) for _, price in prices):
+            raise TypeError("update_price takes Decimal prices")
+        return self.call("POST", "/api/v2/product/update_price", idempotent=True, body={
+            "item_id": item_id,
+            "price_list": [{"model_id": model_id, "original_price": price} for model_id, price in prices]})
+
     def ship_order(self, order_sn: str, *, package_number: str = "", pickup: dict[str, Any] | None = None,
                    dropoff: dict[str, Any] | None = None, non_integrated: dict[str, Any] | None = None,
                    ) -> dict[str, Any]:
@@ -203,3 +234,28 @@ class ShopeeClient:
             if value is not None:
                 body[name] = value
         return self.call("POST", "/api/v2/logistics/ship_order", body=body)
+
+
+def _has_decimal(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return True
+    if isinstance(value, dict):
+        return any(_has_decimal(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_decimal(v) for v in value)
+    return False
+
+
+def dumps_exact(value: Any) -> str:
+    """JSON text with every Decimal written as the exact JSON number it holds (never through a float)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite amount: {value}")
+        return format(value, "f")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {dumps_exact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(dumps_exact(v) for v in value) + "]"
+    if isinstance(value, float):
+        raise TypeError("floats are not sent: pass a Decimal")
+    return json.dumps(value, ensure_ascii=False)

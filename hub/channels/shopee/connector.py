@@ -1,4 +1,4 @@
-"""The Shopee connector: orders by update time in 15-day windows, stock per item, shipment arrangement.
+"""The Shopee connector: orders by update time in 15-day windows, stock and prices per item, shipment arrangement.
 
 Credentials: partner_id, partner_key, shop_id, access_token, refresh_token.
 Options:
@@ -7,6 +7,10 @@ Options:
     on_tokens        callable(Tokens): called with the refreshed access token AND the new refresh token,
                      which replaces the old one and must be stored (the old one stops working)
     stock_pace_seconds  pause between update_stock calls (default 0.2: Shopee publishes no limits)
+    price_pace_seconds  pause between update_price calls (default 0.2)
+    currency         the shop's currency (a Shopee shop sells in its region's currency only), e.g. "SGD";
+    region           or the shop's region ("SG", "VN", ...), from which the currency follows. Without either,
+                     push_prices refuses every update (the currency cannot be checked)
     clock            callable() -> unix seconds (tests)
     push_url         the callback URL registered for Push Mechanism; the push signature covers it
 """
@@ -20,9 +24,10 @@ import json
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from hub.channels.port import ChannelOrder, OrderPage, PushResult, Shipment, StockUpdate
+from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.channels.shopee import mapping
 from hub.channels.shopee.client import (
@@ -30,17 +35,26 @@ from hub.channels.shopee.client import (
     ITEM_BASE_INFO_BATCH_MAX,
     ORDER_WINDOW_SECONDS,
     PAGE_SIZE_MAX,
+    PRICE_LIST_MAX,
     ShopeeClient,
     ShopeeError,
     Tokens,
 )
 from hub.channels.values import MappingError
 from hub.errors import PermanentError
+from hub.money import CurrencyError, minor_units
 
 ORDER_STATUS_PUSH = 3  # Push Mechanism code of "Order Status Update Push"
 
 STOCK_PACE_SECONDS = 0.2  # between update_stock calls: one item per call, limits unpublished
+PRICE_PACE_SECONDS = 0.2  # between update_price calls: one item per call, limits unpublished
 MAX_EMPTY_WINDOWS_PER_CALL = 100  # windows skipped in one pull_orders call before returning an empty page
+
+# Shopee region -> the currency its shops sell in.
+REGION_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "TW": "TWD", "VN": "VND", "PH": "PHP", "ID": "IDR",
+                   "BR": "BRL", "MX": "MXN", "CO": "COP", "CL": "CLP"}
+# Currencies Shopee prices in whole units although ISO 4217 gives them minor units (IDR 2, TWD 2).
+WHOLE_UNIT_CURRENCIES = frozenset({"IDR", "TWD", "VND"})
 
 
 def _encode(state: dict[str, Any]) -> str:
@@ -69,6 +83,9 @@ class ShopeeConnector:
         self.on_tokens = connection.options.get("on_tokens")
         self.refreshed_tokens: Tokens | None = None  # the latest refresh, for the sync engine to store
         self.pace = float(connection.options.get("stock_pace_seconds", STOCK_PACE_SECONDS))
+        self.price_pace = float(connection.options.get("price_pace_seconds", PRICE_PACE_SECONDS))
+        region = str(connection.options.get("region") or "").upper()
+        self.currency: str | None = connection.options.get("currency") or REGION_CURRENCY.get(region)
         self._sku_map: dict[str, tuple[int, int]] | None = (
             {sku: (int(ids[0]), int(ids[1])) for sku, ids in connection.options["sku_map"].items()}
             if connection.options.get("sku_map") else None)
@@ -201,6 +218,76 @@ class ShopeeConnector:
                 else:
                     results[sku] = PushResult(sku, False, "not in Shopee's success_list")
         return [results[u.sku] for u in updates]
+
+    # --- prices ----------------------------------------------------------------------------------
+    def push_prices(self, updates: list[PriceUpdate]) -> list[PushResult]:
+        """Set each SKU's original_price with update_price: one item per call, its models PRICE_LIST_MAX (50) at a
+        time, calls paced. Refused here, per SKU: a currency other than the shop's, a price not above zero, more
+        decimals than the currency's ISO minor units (or any decimals where Shopee prices in whole units), a SKU
+        not in the shop. Shopee's per-model failure_list reasons and whole-call errors are reported per SKU; an
+        auth failure (HTTP 403) is raised. The last update of a SKU counts; one result per input, in input order."""
+        latest = {u.sku: u for u in updates}
+        results: dict[str, PushResult] = {}
+        checked: dict[str, tuple[PriceUpdate, Decimal]] = {}
+        for sku, update in latest.items():
+            refused, amount = self._refuse_price(update)
+            if refused:
+                results[sku] = PushResult(sku, False, refused)
+            else:
+                checked[sku] = (update, amount)
+        known = self.sku_map() if checked else {}
+        by_item: dict[int, list[tuple[str, int, Decimal]]] = defaultdict(list)
+        for sku, (_, amount) in checked.items():
+            if sku not in known:
+                results[sku] = PushResult(sku, False, "SKU not found in the Shopee shop")
+            else:
+                item_id, model_id = known[sku]
+                by_item[item_id].append((sku, model_id, amount))
+        calls = [(item_id, rows[start:start + PRICE_LIST_MAX]) for item_id, rows in by_item.items()
+                 for start in range(0, len(rows), PRICE_LIST_MAX)]
+        for number, (item_id, rows) in enumerate(calls):
+            if number and self.price_pace:
+                self.connection.sleep(self.price_pace)
+            try:
+                envelope = self.client.update_price(item_id, [(model_id, amount) for _, model_id, amount in rows])
+            except ShopeeError as exc:
+                if exc.status in (401, 403):
+                    raise
+                results.update({sku: PushResult(sku, False, str(exc)) for sku, _, _ in rows})
+                continue
+            response = envelope.get("response") or {}
+            failures = {int(f.get("model_id") or 0): str(f.get("failed_reason") or "failed")
+                        for f in response.get("failure_list") or [] if isinstance(f, dict)}
+            succeeded = {int(s.get("model_id") or 0) for s in response.get("success_list") or [] if isinstance(s, dict)}
+            for sku, model_id, _ in rows:
+                if model_id in failures:
+                    results[sku] = PushResult(sku, False, failures[model_id])
+                elif model_id in succeeded:
+                    results[sku] = PushResult(sku, True)
+                else:
+                    results[sku] = PushResult(sku, False, "not in Shopee's success_list")
+        return [results[u.sku] for u in updates]
+
+    def _refuse_price(self, update: PriceUpdate) -> tuple[str, Decimal]:
+        """(why the update cannot be sent, "") or ("", the amount as sent: the price at the currency's places)."""
+        if not self.currency:
+            return "the shop's currency is not configured (connection option `currency` or `region`)", update.price
+        if update.currency != self.currency:
+            return f"the shop sells in {self.currency}, not {update.currency}", update.price
+        try:
+            places = minor_units(update.currency)
+        except CurrencyError as exc:
+            return str(exc), update.price
+        rule = f"{update.currency} has {places} minor units (ISO 4217)"
+        if update.currency in WHOLE_UNIT_CURRENCIES:
+            places, rule = 0, f"Shopee prices {update.currency} in whole units"
+        price = update.price
+        if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
+            return f"the price must be a Decimal above zero, not {price}", price
+        amount = price.quantize(Decimal(1).scaleb(-places))
+        if amount != price:
+            return f"{price} {update.currency} has too many decimals: {rule}", price
+        return "", amount
 
     # --- fulfilment ------------------------------------------------------------------------------
     def push_fulfilment(self, shipment: Shipment) -> None:

@@ -1,4 +1,4 @@
-"""A local Shopee Open Platform v2: signed calls, token refresh, orders, products, stock, ship_order.
+"""A local Shopee Open Platform v2: signed calls, token refresh, orders, products, stock, prices, ship_order.
 
 Checks as Shopee does (https://open.shopee.com/developer-guide/16): partner_id/timestamp/sign on every
 call, access_token/shop_id on shop calls, sign = hex(HMAC-SHA256(partner_key, partner_id + path + timestamp
@@ -16,7 +16,14 @@ Token errors: an expired or unknown access token answers 403 `invalid_acceess_to
 report the live API spelling it), a wrong shop or partner 403 `error_auth`, a wrong signature 403
 `error_sign` "Wrong sign.", a timestamp outside 5 minutes 403 `invalid_timestamp` (name unverified).
 
-State: app.extensions["sandbox"] (ShopeeState) and GET /_sandbox/state; POST /_sandbox/faults sets knobs;
+Prices (v2.product.update_price, https://open.shopee.com/documents/v2/v2.product.update_price?module=89&type=1):
+the shop sells in its region's currency (create_app(region=...), SG by default); one item per call with 1 to 50
+price_list entries, else `error_param`; an unknown item `error_item_not_found`; an unknown model, a price not above
+zero or with more decimals than the region's prices have lands in `failure_list` while the rest is applied.
+Request numbers are parsed as Decimal, so what the connector sent is what is stored.
+
+State: app.extensions["sandbox"] (ShopeeState) and GET /_sandbox/state (prices as exact decimal strings);
+POST /_sandbox/faults sets knobs;
 POST /_sandbox/expire_token expires the current access token.
 """
 
@@ -89,7 +96,14 @@ class ShopeeState:
     stock: dict[tuple[int, int], int] = field(default_factory=dict)
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     stock_calls: list[dict[str, Any]] = field(default_factory=list)
+    region: str = "SG"
+    prices: dict[tuple[int, int], Decimal] = field(default_factory=dict)  # original_price, shop currency
+    price_calls: list[str] = field(default_factory=list)  # raw update_price bodies, as received
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def currency(self) -> str:
+        return REGIONS[self.region][0]
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -181,13 +195,28 @@ def _dump(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def _seed_prices(state: ShopeeState) -> None:
+    _, decimals, scale = REGIONS[state.region]
+    for item_id, _, _, base, models in CATALOGUE:
+        for model_id, _, _ in models or [(0, "", "")]:
+            state.prices[(item_id, model_id)] = _money(base * scale, decimals)
+
+
+def _price_info(currency: str, price: Decimal) -> dict[str, Any]:
+    return {"currency": currency, "original_price": price, "current_price": price,
+            "inflated_price_of_original_price": price, "inflated_price_of_current_price": price}
+
+
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
-               faults: Faults | None = None, *, rate: float = 10.0, burst: float = 20.0) -> Flask:
+               faults: Faults | None = None, *, rate: float = 10.0, burst: float = 20.0, region: str = "SG") -> Flask:
     clock = clock or time.time
     faults = faults or Faults()
     rng = random.Random(seed)  # noqa: S311  (test data)
-    state = ShopeeState(clock=clock, token_expires_at=clock() + ACCESS_TOKEN_SECONDS)
+    if region not in REGIONS:
+        raise ValueError(f"unknown Shopee region {region!r}")
+    state = ShopeeState(clock=clock, token_expires_at=clock() + ACCESS_TOKEN_SECONDS, region=region)
     _seed_orders(state, rng, orders, int(clock()))
+    _seed_prices(state)
     buckets: dict[str, TokenBucket] = {}
     app = Flask("sandbox-shopee")
     app.extensions["sandbox"] = state
@@ -315,9 +344,11 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
     @app.get("/api/v2/product/get_item_base_info")
     def item_base_info():
         ids = {int(i) for i in request.args.get("item_id_list", "").split(",") if i.isdigit()}
-        return answer(response={"item_list": [
-            {"item_id": i[0], "item_name": i[1], "item_sku": i[2], "item_status": "NORMAL", "has_model": bool(i[4])}
-            for i in CATALOGUE if i[0] in ids]})
+        with state.lock:
+            return answer(response={"item_list": [
+                {"item_id": i[0], "item_name": i[1], "item_sku": i[2], "item_status": "NORMAL", "has_model": bool(i[4]),
+                 **({} if i[4] else {"price_info": [_price_info(state.currency, state.prices[(i[0], 0)])]})}
+                for i in CATALOGUE if i[0] in ids]})
 
     @app.get("/api/v2/product/get_model_list")
     def model_list():
@@ -327,6 +358,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
             return answer(200, "error_item_not_found", "Item not found.")
         with state.lock:
             models = [{"model_id": m, "model_sku": sku, "tier_index": [n],
+                       "price_info": [_price_info(state.currency, state.prices[(item_id, m)])],
                        "stock_info_v2": {"seller_stock": [{"stock": state.stock[(item_id, m)]}]}}
                       for n, (m, _, sku) in enumerate(item[4])]
         return answer(response={"tier_variation": [{"name": "Variation", "option_list": [
@@ -354,6 +386,45 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
                 else:
                     state.stock[(item_id, model_id)] = stock
                     success.append({"model_id": model_id, "location_id": "", "stock": stock})
+        return answer(response={"success_list": success, "failure_list": failure})
+
+    @app.post("/api/v2/product/update_price")
+    def update_price():
+        raw = request.get_data(as_text=True)
+        try:
+            data = json.loads(raw, parse_float=Decimal)
+        except ValueError:
+            return answer(200, "error_param", "Request body is not valid JSON.")
+        item_id = data.get("item_id") if isinstance(data, dict) else None
+        rows = data.get("price_list") if isinstance(data, dict) else None
+        if not isinstance(item_id, int) or isinstance(item_id, bool) or not isinstance(rows, list):
+            return answer(200, "error_param", "item_id and price_list are required.")
+        if not 1 <= len(rows) <= 50:
+            return answer(200, "error_param", "price_list length should be between 1 to 50.")
+        for row in rows:
+            price = row.get("original_price") if isinstance(row, dict) else None
+            model_id = row.get("model_id", 0) if isinstance(row, dict) else None
+            if not isinstance(price, int | Decimal) or isinstance(price, bool) or not isinstance(model_id, int):
+                return answer(200, "error_param", "price_list.original_price must be a number and model_id an "
+                                                  "integer.")
+        _, decimals, _ = REGIONS[state.region]
+        success, failure = [], []
+        with state.lock:
+            if not any(key[0] == item_id for key in state.prices):
+                return answer(200, "error_item_not_found", "Item not found.")
+            state.price_calls.append(raw)
+            for row in rows:
+                model_id, price = row.get("model_id", 0), Decimal(row["original_price"])
+                if (item_id, model_id) not in state.prices:
+                    failure.append({"model_id": model_id, "failed_reason": "model_id not found"})
+                elif price <= 0:
+                    failure.append({"model_id": model_id, "failed_reason": "Price should be greater than 0."})
+                elif price != price.quantize(Decimal(1).scaleb(-decimals)):
+                    failure.append({"model_id": model_id, "failed_reason":
+                                    f"Price in {state.currency} allows at most {decimals} decimal places."})
+                else:
+                    state.prices[(item_id, model_id)] = price
+                    success.append({"model_id": model_id, "original_price": price})
         return answer(response={"success_list": success, "failure_list": failure})
 
     @app.post("/api/v2/logistics/ship_order")
@@ -384,7 +455,9 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
             return Response(json.dumps({
                 "orders": len(state.orders),
                 "stock": [{"item_id": i, "model_id": m, "stock": s} for (i, m), s in sorted(state.stock.items())],
-                "shipments": state.shipments, "credentials": state.credentials,
+                "shipments": state.shipments, "credentials": state.credentials, "currency": state.currency,
+                "prices": [{"item_id": i, "model_id": m, "original_price": str(p)}
+                           for (i, m), p in sorted(state.prices.items())],
             }, default=_dump, ensure_ascii=False), mimetype="application/json")
 
     @app.post("/_sandbox/faults")
