@@ -14,6 +14,7 @@ import click
 
 from hub.channels import registry
 from hub.channels.port import ChannelOrder
+from hub.channels.values import MappingError
 
 
 def order_json(order: ChannelOrder) -> dict[str, Any]:
@@ -51,20 +52,25 @@ def list_connectors() -> None:
 
 @channels_group.command("normalize", help="Raw API response bodies (files) to canonical orders as JSON. "
                         "Needs no database and no network.")
-@click.option("--kind", required=True, help="shopify, woocommerce, amazon, ebay or shopee")
+@click.option("--kind", required=True, help="shopify, woocommerce, amazon, ebay, shopee or csv")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def normalize(kind: str, files: tuple[Path, ...]) -> None:
     try:
         spec = registry.load().get(kind)
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--kind") from None
-    bodies = []
+    bodies: list[Any] = []
     for path in files:
         try:
-            bodies.append(json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal))
+            text = path.read_text(encoding="utf-8-sig")
+            # A .csv file is handed over as text (the csv connector reads it); API bodies are JSON.
+            bodies.append(text if path.suffix.lower() == ".csv" else json.loads(text, parse_float=Decimal))
         except (ValueError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"{path}: not JSON: {exc}") from None
-    orders = spec.normalize(bodies)
+    try:
+        orders = spec.normalize(bodies)
+    except MappingError as exc:
+        raise click.ClickException(f"cannot map: {exc}") from None
     json.dump([order_json(o) for o in orders], sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
