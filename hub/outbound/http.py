@@ -161,7 +161,12 @@ class HttpClient:
     def _send(self, method: str, url: str, attempt: int, *, params: Mapping[str, Any] | None, json_body: Any,
               data: Any, headers: Mapping[str, str] | None, ok: tuple[int, ...],
               parse: bool | None) -> tuple[Any, Response]:
-        request = requests.Request(method, url, params=params, json=json_body, data=data, headers=dict(headers or {}))
+        headers = dict(headers or {})
+        if json_body is not None:
+            # Our own encoder, not requests' json=: it writes Decimal amounts as exact JSON numbers.
+            data = dumps_exact(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        request = requests.Request(method, url, params=params, data=data, headers=headers)
         prepared = self.session.prepare_request(request)
         if self.prepare is not None:
             self.prepare(prepared)
@@ -242,3 +247,20 @@ def redact_url(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*:,[]"), ""))
+
+
+def dumps_exact(value: Any) -> str:
+    """JSON text with every Decimal written as the exact number it holds; a float is refused, never sent."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value}")
+        return format(value, "f")
+    if isinstance(value, float):
+        raise TypeError("a float must not be sent as an amount; use Decimal")
+    if isinstance(value, dict):
+        # The separators json.dumps (and so requests' json=) uses: bodies look as they always did.
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {dumps_exact(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(dumps_exact(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)

@@ -202,3 +202,15 @@ def test_an_answer_that_breaks_off_mid_body_is_a_transient_fault():
     http, audit, _ = client()
     assert http.request("GET", "/orders").json() == {"ok": True}
     assert audit.calls[0].error == "body: ChunkedEncodingError"
+
+
+@responses.activate
+def test_json_bodies_carry_decimals_as_exact_numbers_and_refuse_floats():
+    responses.post(f"{BASE}/prices", json={})
+    http, _, _ = client()
+    http.request("POST", "/prices", json_body={"price": Decimal("12345678901234567.89"), "name": "Žółć"})
+    sent = responses.calls[0].request
+    assert sent.body == '{"price": 12345678901234567.89, "name": "Žółć"}'.encode()
+    assert sent.headers["Content-Type"] == "application/json"
+    with pytest.raises(TypeError, match="float"):
+        http.request("POST", "/prices", json_body={"price": 0.1})

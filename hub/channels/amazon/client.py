@@ -18,10 +18,8 @@ on its own base URL). Credentials: `client_id`, `client_secret`, `refresh_token`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -130,9 +128,6 @@ class AmazonClient:
         the JSON body (None for 204). A body cut short in transit is asked for again by HttpClient when the
         operation may be repeated: reads, and what the caller marks `idempotent`."""
         pacer = self._pacer(operation)
-        data = None
-        if json_body is not None and _has_decimal(json_body):  # requests' json= cannot write a Decimal exactly
-            data, json_body = exact_json(json_body).encode(), None
         refreshed = False
         throttled = 0
         while True:
@@ -140,9 +135,7 @@ class AmazonClient:
             if wait:
                 self._sleep(wait)
             headers = {"x-amz-access-token": self.access_token(), "Accept": "application/json"}
-            if data is not None:
-                headers["Content-Type"] = "application/json"
-            body, response = self.http.request_json(method, path, params=params, json_body=json_body, data=data,
+            body, response = self.http.request_json(method, path, params=params, json_body=json_body,
                                                     headers=headers, ok=(401, 403, 429), idempotent=idempotent)
             limit = _rate_limit(response.headers.get("x-amzn-RateLimit-Limit"))
             if limit:
@@ -228,29 +221,6 @@ class AmazonClient:
         return self.patch_listings_item(seller_id, sku, marketplace_ids, body)  # a replace: safe to repeat
 
 
-def exact_json(value: Any) -> str:
-    """JSON text with every Decimal written as the exact number it holds (never through a float)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite number: {value}")
-        return format(value, "f")
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{exact_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(exact_json(v) for v in value) + "]"
-    if isinstance(value, float):
-        raise TypeError("a float must not be sent as an amount; use Decimal")
-    return json.dumps(value)
-
-
-def _has_decimal(value: Any) -> bool:
-    if isinstance(value, Decimal):
-        return True
-    if isinstance(value, dict):
-        return any(_has_decimal(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_decimal(v) for v in value)
-    return False
 
 
 def _rate_limit(value: str | None) -> float | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -111,21 +110,16 @@ class ShopeeClient:
         """One signed call; the parsed envelope. HTTP 429/5xx are retried by HttpClient; a transient error in an
         HTTP 200 envelope is retried here with the same policy; an expired access token is refreshed once.
 
-        A body holding Decimals is sent as JSON text with each Decimal written as an exact JSON number. With
-        `idempotent=True` (a call setting absolute values) a 2xx body cut short in transit is asked for again."""
+        HttpClient writes Decimals in the body as exact JSON numbers. With `idempotent=True` (a call setting
+        absolute values) a 2xx body cut short in transit is asked for again."""
         policy = self.http.retry
-        data = dumps_exact(body).encode() if body is not None and _has_decimal(body) else None
-        json_body = body if data is None else None
-        headers = {"Content-Type": "application/json"} if data is not None else None
         for attempt in range(1, policy.attempts + 1):
             if idempotent is None:
-                response = self.http.request(method, path, params=params, json_body=json_body, data=data,
-                                             headers=headers, ok=(400, 401, 403, 404))
+                response = self.http.request(method, path, params=params, json_body=body, ok=(400, 401, 403, 404))
                 envelope = response.json()
             else:
                 envelope, response = self.http.request_json(
-                    method, path, params=params, json_body=json_body, data=data, headers=headers,
-                    ok=(400, 401, 403, 404), idempotent=idempotent)
+                    method, path, params=params, json_body=body, ok=(400, 401, 403, 404), idempotent=idempotent)
                 if response.status >= 300:
                     envelope = response.json()
             if not isinstance(envelope, dict):
@@ -236,26 +230,3 @@ class ShopeeClient:
         return self.call("POST", "/api/v2/logistics/ship_order", body=body)
 
 
-def _has_decimal(value: Any) -> bool:
-    if isinstance(value, Decimal):
-        return True
-    if isinstance(value, dict):
-        return any(_has_decimal(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_decimal(v) for v in value)
-    return False
-
-
-def dumps_exact(value: Any) -> str:
-    """JSON text with every Decimal written as the exact JSON number it holds (never through a float)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite amount: {value}")
-        return format(value, "f")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {dumps_exact(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(dumps_exact(v) for v in value) + "]"
-    if isinstance(value, float):
-        raise TypeError("floats are not sent: pass a Decimal")
-    return json.dumps(value, ensure_ascii=False)

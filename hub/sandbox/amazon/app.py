@@ -45,6 +45,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from hub.money import minor_units
+from hub.outbound.http import dumps_exact
 from hub.sandbox import people
 from hub.sandbox.faults import Faults
 from hub.sandbox.ratelimit import TokenBucket
@@ -146,16 +147,6 @@ def _amount(value: Decimal, currency: str) -> dict[str, str]:
     exponent = minor_units(currency)
     return {"CurrencyCode": currency, "Amount": f"{value.quantize(Decimal(1).scaleb(-exponent), ROUND_HALF_UP):f}"}
 
-
-def exact_json(value: Any) -> str:
-    """JSON with Decimals as exact numbers, as Amazon writes value_with_tax."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{exact_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(exact_json(v) for v in value) + "]"
-    return json.dumps(value)
 
 
 class ApiError(Exception):
@@ -590,7 +581,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         offers = [{"marketplace_id": m, "currency": p["currency"], "audience": "ALL",
                    "our_price": [{"schedule": [{"value_with_tax": Decimal(p["amount"])}]}]}
                   for m, p in sorted(listing["prices"].items()) if m in markets]
-        return app.response_class(exact_json({"sku": sku, "attributes": {
+        return app.response_class(dumps_exact({"sku": sku, "attributes": {
             "fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": listing["quantity"]}],
             "purchasable_offer": offers}}), mimetype="application/json")
 

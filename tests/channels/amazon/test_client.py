@@ -66,10 +66,10 @@ def test_a_shipment_confirmation_body_has_the_documented_shape():
 def test_amounts_are_written_as_exact_json_numbers_never_through_a_float():
     from decimal import Decimal
 
-    from hub.channels.amazon.client import exact_json
+    from hub.outbound.http import dumps_exact as exact_json
 
     body = {"value_with_tax": Decimal("12.345"), "yen": Decimal("1500"), "list": [Decimal("0.10"), 3, "x", None]}
-    assert exact_json(body) == '{"value_with_tax":12.345,"yen":1500,"list":[0.10,3,"x",null]}'
-    assert exact_json({"big": Decimal("12345678901234567.89")}) == '{"big":12345678901234567.89}'
+    assert exact_json(body) == '{"value_with_tax": 12.345, "yen": 1500, "list": [0.10, 3, "x", null]}'
+    assert exact_json({"big": Decimal("12345678901234567.89")}) == '{"big": 12345678901234567.89}'
     with pytest.raises(TypeError):
         exact_json({"value_with_tax": 19.99})

@@ -456,7 +456,8 @@ def test_the_sandbox_refuses_prices_ebay_would_refuse_item_by_item(world, clock)
     usd, eur, gbp = (offer_of(state, s) for s in (*listed_in(state, "USD"), *listed_in(state, "EUR"),
                                                   *listed_in(state, "GBP")))
     body = client.bulk_update_price_quantity([
-        {"sku": usd["sku"], "offers": [{"offerId": usd["offerId"], "price": {"value": 19.99, "currency": "USD"}}]},
+        {"sku": usd["sku"],  # a JSON number, not the string eBay wants
+         "offers": [{"offerId": usd["offerId"], "price": {"value": Decimal("19.99"), "currency": "USD"}}]},
         {"sku": eur["sku"], "offers": [{"offerId": eur["offerId"], "price": {"value": "19.99", "currency": "USD"}}]},
         {"sku": gbp["sku"], "offers": [{"offerId": gbp["offerId"], "price": {"value": "8.125", "currency": "GBP"}}]},
         {"sku": usd["sku"], "offers": [{"offerId": eur["offerId"], "price": {"value": "1.00", "currency": "EUR"}}]},

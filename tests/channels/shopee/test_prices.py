@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from hub.channels.port import PriceUpdate
-from hub.channels.shopee.client import PRICE_LIST_MAX, ShopeeError, dumps_exact
+from hub.channels.shopee.client import PRICE_LIST_MAX, ShopeeError
+from hub.outbound.http import dumps_exact
 from hub.sandbox.faults import Faults
 from hub.sandbox.server import running
 from hub.sandbox.shopee import create_app

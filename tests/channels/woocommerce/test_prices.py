@@ -156,7 +156,7 @@ def test_a_product_gone_between_lookup_and_batch_has_woocommerces_message(shop, 
 def test_the_sandbox_refuses_a_price_that_is_not_a_decimal_string_per_item(shop):
     _, base_url = shop("EUR")
     client = WooCommerceClient(base_url, CONSUMER_KEY, CONSUMER_SECRET, audit=MemoryAudit(), sleep=lambda s: None)
-    answer = client.batch_products([{"id": 10, "regular_price": 19.99}, {"id": 11, "regular_price": "9,99"},
+    answer = client.batch_products([{"id": 10, "regular_price": D("19.99")}, {"id": 11, "regular_price": "9,99"},
                                     {"id": 12, "regular_price": "0.10"}, {"id": 4242, "regular_price": "1.00"}])
     first, second, third, fourth = answer["update"]
     assert first["id"] == 10 and first["error"]["code"] == "rest_invalid_param"
