@@ -207,16 +207,7 @@ class ShopeeConnector:
                 for sku, _, _ in rows:
                     results[sku] = PushResult(sku, False, str(exc))
                 continue
-            failures = {int(f.get("model_id", 0)): str(f.get("failed_reason", "failed"))
-                        for f in response.get("failure_list") or []}
-            succeeded = {int(s.get("model_id", 0)) for s in response.get("success_list") or []}
-            for sku, model_id, _ in rows:
-                if model_id in failures:
-                    results[sku] = PushResult(sku, False, failures[model_id])
-                elif model_id in succeeded:
-                    results[sku] = PushResult(sku, True)
-                else:
-                    results[sku] = PushResult(sku, False, "not in Shopee's success_list")
+            results.update(_model_results(response, [(sku, model_id) for sku, model_id, _ in rows]))
         return [results[u.sku] for u in updates]
 
     # --- prices ----------------------------------------------------------------------------------
@@ -255,17 +246,8 @@ class ShopeeConnector:
                     raise
                 results.update({sku: PushResult(sku, False, str(exc)) for sku, _, _ in rows})
                 continue
-            response = envelope.get("response") or {}
-            failures = {int(f.get("model_id") or 0): str(f.get("failed_reason") or "failed")
-                        for f in response.get("failure_list") or [] if isinstance(f, dict)}
-            succeeded = {int(s.get("model_id") or 0) for s in response.get("success_list") or [] if isinstance(s, dict)}
-            for sku, model_id, _ in rows:
-                if model_id in failures:
-                    results[sku] = PushResult(sku, False, failures[model_id])
-                elif model_id in succeeded:
-                    results[sku] = PushResult(sku, True)
-                else:
-                    results[sku] = PushResult(sku, False, "not in Shopee's success_list")
+            results.update(_model_results(envelope.get("response") or {},
+                                          [(sku, model_id) for sku, model_id, _ in rows]))
         return [results[u.sku] for u in updates]
 
     def _refuse_price(self, update: PriceUpdate) -> tuple[str, Decimal]:
@@ -334,3 +316,19 @@ class ShopeeConnector:
         if rejected:
             raise MappingError(f"{order_sn}: {rejected[0][1]}")
         return orders
+
+
+def _model_results(response: dict, rows: list[tuple[str, int]]) -> dict[str, PushResult]:
+    """Per-SKU results from the success_list / failure_list that update_stock and update_price both answer."""
+    failures = {int(f.get("model_id") or 0): str(f.get("failed_reason") or "failed")
+                for f in response.get("failure_list") or [] if isinstance(f, dict)}
+    succeeded = {int(s.get("model_id") or 0) for s in response.get("success_list") or [] if isinstance(s, dict)}
+    results: dict[str, PushResult] = {}
+    for sku, model_id in rows:
+        if model_id in failures:
+            results[sku] = PushResult(sku, False, failures[model_id])
+        elif model_id in succeeded:
+            results[sku] = PushResult(sku, True)
+        else:
+            results[sku] = PushResult(sku, False, "not in Shopee's success_list")
+    return results
