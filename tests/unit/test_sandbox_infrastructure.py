@@ -3,7 +3,7 @@ from flask import Flask
 
 from hub.sandbox.faults import Faults
 from hub.sandbox.ratelimit import TokenBucket
-from hub.sandbox.server import running
+from hub.sandbox.server import running, running_mount
 
 
 class Clock:
@@ -43,3 +43,19 @@ def test_a_sandbox_is_served_over_real_http_on_loopback():
     with running(app) as base:
         assert base.startswith("http://127.0.0.1:")
         assert requests.get(f"{base}/ping", timeout=5).json() == {"pong": True}
+
+
+def test_a_mount_serves_whichever_app_is_mounted_and_503_while_empty():
+    first, second = Flask("first"), Flask("second")
+    first.add_url_rule("/who", "who", lambda: {"app": "first"})
+    second.add_url_rule("/who", "who", lambda: {"app": "second"})
+    with running_mount("probe") as (mount, base):
+        assert base.startswith("http://127.0.0.1:")
+        assert requests.get(f"{base}/who", timeout=5).status_code == 503
+        mount.app = first
+        assert requests.get(f"{base}/who", timeout=5).json() == {"app": "first"}
+        mount.app = second
+        assert requests.get(f"{base}/who", timeout=5).json() == {"app": "second"}
+        assert requests.get(f"{base}/missing", timeout=5).status_code == 404
+        mount.app = None
+        assert requests.get(f"{base}/who", timeout=5).status_code == 503

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask
 
 from hub.channels.amazon import SPEC
 from hub.channels.amazon.connector import PRICE_BATCH_SIZE, AmazonConnector
@@ -26,7 +25,7 @@ from hub.sandbox.amazon import CREDENTIALS, AmazonState, create_app
 from hub.sandbox.amazon.app import CATALOG as CATALOG_SKUS
 from hub.sandbox.faults import Faults
 from hub.sandbox.ratelimit import TokenBucket
-from hub.sandbox.server import running
+from hub.sandbox.server import running_mount
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MARKETPLACES = ["A1PA6795UKMFR9", "A13V1IB3VIYZZH", "A1F83G8C2ARO7P", "A1C3SOZRARQ6R3", "ATVPDKIKX0DER",
@@ -71,21 +70,16 @@ class World:
 
 @pytest.fixture(scope="module")
 def server():
-    """One server for the module; each test plugs a fresh sandbox app into it (shutting a server down costs
-    half a second)."""
-    front = Flask("amazon-contract")
-    target: list = []
-    front.wsgi_app = lambda environ, start_response: target[0](environ, start_response)
-    with running(front) as base:
-        yield base, target
+    """One server for the module; each test mounts a fresh sandbox app on it."""
+    with running_mount("amazon-contract") as (mount, base):
+        yield base, mount
 
 
 @pytest.fixture
 def world(server):
-    base, target = server
+    base, mount = server
     clock, faults = Clock(), Faults(seed=3)
-    app = create_app(seed=7, orders=60, clock=clock, faults=faults)
-    target[:] = [app.wsgi_app]
+    mount.app = app = create_app(seed=7, orders=60, clock=clock, faults=faults)
     yield World(base, app.extensions["sandbox"], clock, faults, MemoryAudit())
 
 

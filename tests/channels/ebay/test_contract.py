@@ -1,4 +1,4 @@
-"""The eBay connector against its sandbox over real HTTP (hub.sandbox.server.running)."""
+"""The eBay connector against its sandbox over real HTTP (hub.sandbox.server.running_mount)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask
 
 from hub.channels.ebay import SPEC
 from hub.channels.ebay.client import EbayClient
@@ -23,7 +22,7 @@ from hub.orders.status import OrderStatus
 from hub.outbound.audit import MemoryAudit
 from hub.outbound.http import RetryPolicy
 from hub.sandbox import ebay as sandbox
-from hub.sandbox.server import running
+from hub.sandbox.server import running_mount
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CREDENTIALS = {"client_id": sandbox.CLIENT_ID, "client_secret": sandbox.CLIENT_SECRET,
@@ -50,18 +49,15 @@ def clock():
 
 @pytest.fixture(scope="module")
 def server():
-    """One loopback server for the module (stopping one takes half a second); each test mounts a fresh sandbox."""
-    mounted = {}
-    switch = Flask("ebay-switch")
-    switch.wsgi_app = lambda environ, start_response: mounted["app"].wsgi_app(environ, start_response)
-    with running(switch) as base:
-        yield base, mounted
+    """One loopback server for the module; each test mounts a fresh sandbox."""
+    with running_mount("ebay-switch") as (mount, base):
+        yield base, mount
 
 
 @pytest.fixture
 def world(clock, server):
-    base, mounted = server
-    mounted["app"] = app = sandbox.create_app(seed=7, orders=120, clock=clock)
+    base, mount = server
+    mount.app = app = sandbox.create_app(seed=7, orders=120, clock=clock)
     yield app.extensions["sandbox"], base
 
 
@@ -272,8 +268,8 @@ def test_the_documented_get_orders_example_replays_against_the_sandbox_and_the_m
     clock.now = datetime(2016, 4, 1, tzinfo=UTC)
     app = sandbox.create_app(seed=1, orders=0, clock=clock)
     app.extensions["sandbox"].orders[documented["orderId"]] = documented
-    base, mounted = server
-    mounted["app"] = app
+    base, mount = server
+    mount.app = app
     client = EbayClient(connect(base, clock).connection)
     page = client.get_orders(filter="lastmodifieddate:[2016-03-21T08:25:43.511Z..]", limit=50, offset=0)
     assert (page["total"], page["offset"], page["limit"]) == (1, 0, 50)

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import requests
-from flask import Flask
 
 from hub.channels import registry
 from hub.channels.port import PriceUpdate, Shipment, StockUpdate
@@ -29,7 +28,7 @@ from hub.errors import PermanentError
 from hub.orders.status import OrderStatus as S
 from hub.outbound.audit import MemoryAudit
 from hub.sandbox.faults import Faults
-from hub.sandbox.server import running
+from hub.sandbox.server import Mount, running_mount
 from hub.sandbox.shopify import create_app
 from hub.sandbox.shopify.state import Shop
 
@@ -68,28 +67,19 @@ class Sandbox:
         return answer.status_code, json.loads(answer.text, parse_float=Decimal)
 
 
-class Front:
-    """One server for the module, a fresh sandbox app per test (a server takes 0.5 s to shut down)."""
-
-    def __init__(self) -> None:
-        self.current: Flask | None = None
-        self.app = Flask("shopify-sandbox-front")
-        self.app.wsgi_app = lambda environ, start_response: self.current.wsgi_app(environ, start_response)
-
-
 @pytest.fixture(scope="module")
-def front() -> Iterator[tuple[Front, str]]:
-    holder = Front()
-    with running(holder.app) as url:
-        yield holder, url
+def front() -> Iterator[tuple[Mount, str]]:
+    """One server for the module, a fresh sandbox app mounted per test."""
+    with running_mount("shopify-sandbox-front") as mounted:
+        yield mounted
 
 
 @pytest.fixture
 def sandbox(front) -> Sandbox:
-    holder, url = front
+    mount, url = front
     clock = FakeClock()
-    holder.current = create_app(seed=42, orders=120, clock=clock, faults=Faults(seed=1))
-    return Sandbox(url, holder.current, clock)
+    mount.app = app = create_app(seed=42, orders=120, clock=clock, faults=Faults(seed=1))
+    return Sandbox(url, app, clock)
 
 
 def pull_all(connector: ShopifyConnector, since: datetime = EPOCH):
@@ -285,12 +275,12 @@ def test_a_sku_with_spaces_commas_and_umlauts_is_found_and_set(sandbox):
 @pytest.fixture
 def sandbox_in(front):
     """A sandbox whose shop sells in the given currency (variant prices are in it)."""
-    holder, url = front
+    mount, url = front
 
     def make(currency: str) -> Sandbox:
         clock = FakeClock()
-        holder.current = create_app(seed=42, orders=20, clock=clock, faults=Faults(seed=1), currency=currency)
-        return Sandbox(url, holder.current, clock)
+        mount.app = app = create_app(seed=42, orders=20, clock=clock, faults=Faults(seed=1), currency=currency)
+        return Sandbox(url, app, clock)
 
     return make
 

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import requests
 import responses
-from flask import Flask
 
 from hub.channels.port import ChannelOrder, Shipment, StockUpdate
 from hub.channels.registry import Connection
@@ -27,7 +26,7 @@ from hub.channels.woocommerce.mapping import normalize
 from hub.errors import PermanentError
 from hub.orders.status import OrderStatus
 from hub.outbound.audit import MemoryAudit
-from hub.sandbox.server import running
+from hub.sandbox.server import Mount, running_mount
 from hub.sandbox.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, WEBHOOK_SECRET, create_app, signed_webhook
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -49,28 +48,19 @@ class Sleeps(list):
         self.append(seconds)
 
 
-class Front:
-    """One server for the module, a fresh sandbox app per test (stopping a server costs half a second)."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-        self.flask = Flask("woocommerce-front")
-        self.flask.wsgi_app = lambda environ, start: self.app(environ, start)  # type: ignore[method-assign]
-
-
 @pytest.fixture(scope="module")
-def front() -> Iterator[tuple[Front, str]]:
-    holder = Front()
-    with running(holder.flask) as base_url:
-        yield holder, base_url
+def front() -> Iterator[tuple[Mount, str]]:
+    """One server for the module, a fresh sandbox app mounted per test."""
+    with running_mount("woocommerce-front") as mounted:
+        yield mounted
 
 
 @pytest.fixture
-def serve(front: tuple[Front, str]) -> Callable[[Any], str]:
-    holder, base_url = front
+def serve(front: tuple[Mount, str]) -> Callable[[Any], str]:
+    mount, base_url = front
 
     def serve(app: Any) -> str:
-        holder.app = app
+        mount.app = app
         return base_url
 
     return serve

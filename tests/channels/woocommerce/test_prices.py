@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import requests
-from flask import Flask
 
 from hub.channels.port import PriceUpdate, PushResult
 from hub.channels.registry import Connection, check
@@ -21,35 +20,26 @@ from hub.channels.woocommerce.client import WooCommerceClient
 from hub.channels.woocommerce.connector import PRICE_BATCH_LIMIT, WooCommerceConnector
 from hub.errors import PermanentError
 from hub.outbound.audit import MemoryAudit
-from hub.sandbox.server import running
+from hub.sandbox.server import Mount, running_mount
 from hub.sandbox.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, create_app
 
 D = Decimal
 
 
-class Front:
-    """One server for the module, a fresh sandbox app per test."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-        self.flask = Flask("woocommerce-prices-front")
-        self.flask.wsgi_app = lambda environ, start: self.app(environ, start)  # type: ignore[method-assign]
-
-
 @pytest.fixture(scope="module")
-def front() -> Iterator[tuple[Front, str]]:
-    holder = Front()
-    with running(holder.flask) as base_url:
-        yield holder, base_url
+def front() -> Iterator[tuple[Mount, str]]:
+    """One server for the module, a fresh sandbox app mounted per test."""
+    with running_mount("woocommerce-prices-front") as mounted:
+        yield mounted
 
 
 @pytest.fixture
-def shop(front: tuple[Front, str]) -> Callable[..., tuple[Any, str]]:
-    holder, base_url = front
+def shop(front: tuple[Mount, str]) -> Callable[..., tuple[Any, str]]:
+    mount, base_url = front
 
     def shop(currency: str = "EUR") -> tuple[Any, str]:
-        holder.app = create_app(seed=5, orders=3, currency=currency)
-        return holder.app, base_url
+        mount.app = app = create_app(seed=5, orders=3, currency=currency)
+        return app, base_url
 
     return shop
 
