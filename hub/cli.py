@@ -11,6 +11,7 @@ from hub.extensions import hub
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_group)
+    app.cli.add_command(audit_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(create_admin)
 
@@ -51,6 +52,25 @@ def db_revision(message: str) -> None:
     from hub import migrate
 
     migrate.revision(hub().engine, message)
+
+
+@click.group("audit", help="The audit trail of outbound calls.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("prune", help="Delete outbound-call audit rows older than AUDIT_RETENTION_DAYS (or --days).")
+@click.option("--days", type=click.IntRange(min=1), default=None)
+@with_appcontext
+def audit_prune(days: int | None) -> None:
+    from flask import current_app
+
+    from hub.outbound.audit_store import prune
+
+    keep = days or current_app.config["AUDIT_RETENTION_DAYS"]
+    with hub().sessions.begin() as session:
+        removed = prune(session, keep)
+    click.echo(f"removed {removed} audit rows older than {keep} days")
 
 
 @click.group("demo", help="Demo data.")

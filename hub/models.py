@@ -13,9 +13,10 @@ from hub.catalog.models import (
 from hub.channels.models import Channel
 from hub.db import Base
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
+from hub.outbound.models import ExternalCall
 
 __all__ = [
-    "ApiToken", "Base", "Channel", "Fulfillment", "FulfillmentLine", "MovementKind", "Order", "OrderEvent",
-    "OrderLine", "Product", "ProductTranslation", "Role", "Seller", "StockLevel", "StockMovement",
+    "ApiToken", "Base", "Channel", "ExternalCall", "Fulfillment", "FulfillmentLine", "MovementKind", "Order",
+    "OrderEvent", "OrderLine", "Product", "ProductTranslation", "Role", "Seller", "StockLevel", "StockMovement",
     "StockReservation", "User", "Warehouse",
 ]
