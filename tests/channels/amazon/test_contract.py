@@ -26,30 +26,20 @@ from hub.sandbox.amazon.app import CATALOG as CATALOG_SKUS
 from hub.sandbox.faults import Faults
 from hub.sandbox.ratelimit import TokenBucket
 from hub.sandbox.server import running_mount
+from tests.channels.support import FakeClock, pull_all
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MARKETPLACES = ["A1PA6795UKMFR9", "A13V1IB3VIYZZH", "A1F83G8C2ARO7P", "A1C3SOZRARQ6R3", "ATVPDKIKX0DER",
                 "A2Q3Y263D00KWC", "A1VC38T7YXB528", "A19VAU5U5O7RUS"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @dataclass
 class World:
     base: str
     state: AmazonState
-    clock: Clock
+    clock: FakeClock
     faults: Faults
     audit: MemoryAudit
 
@@ -78,21 +68,11 @@ def server():
 @pytest.fixture
 def world(server):
     base, mount = server
-    clock, faults = Clock(), Faults(seed=3)
+    clock, faults = FakeClock(1000.0), Faults(seed=3)
     mount.app = app = create_app(seed=7, orders=60, clock=clock, faults=faults)
     yield World(base, app.extensions["sandbox"], clock, faults, MemoryAudit())
 
 
-def pull_all(connector, since):
-    orders, rejected, cursor, pages = [], [], None, 0
-    while True:
-        page = connector.pull_orders(since, cursor)
-        orders += page.orders
-        rejected += page.rejected
-        pages += 1
-        cursor = page.next_cursor
-        if cursor is None:
-            return orders, rejected, pages
 
 
 def updated_since(state, since):

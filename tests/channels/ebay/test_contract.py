@@ -23,6 +23,7 @@ from hub.outbound.audit import MemoryAudit
 from hub.outbound.http import RetryPolicy
 from hub.sandbox import ebay as sandbox
 from hub.sandbox.server import running_mount
+from tests.channels.support import pull_all
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CREDENTIALS = {"client_id": sandbox.CLIENT_ID, "client_secret": sandbox.CLIENT_SECRET,
@@ -67,18 +68,6 @@ def connect(base: str, clock: Clock, *, audit: MemoryAudit | None = None, creden
     return EbayConnector(connection, now=clock)
 
 
-def pull_all(connector: EbayConnector, since: datetime, between=None):
-    orders, rejected, cursor, pages = [], [], None, 0
-    while True:
-        page = connector.pull_orders(since, cursor)
-        orders += page.orders
-        rejected += page.rejected
-        pages += 1
-        if between:
-            between(pages)
-        cursor = page.next_cursor
-        if cursor is None:
-            return orders, rejected, pages
 
 
 def test_a_full_pull_pages_through_every_order_exactly_once(world, clock):
@@ -109,7 +98,8 @@ def test_an_order_modified_while_paging_leaves_the_window_without_hiding_others(
             clock.advance(minutes=5)
             state.touch(seen[3]["orderId"], orderFulfillmentStatus="FULFILLED")
 
-    orders, _, _ = pull_all(connect(base, clock, page_size=25), NOW - timedelta(days=89), modify_a_seen_order)
+    orders, _, _ = pull_all(connect(base, clock, page_size=25), NOW - timedelta(days=89),
+                             between=modify_a_seen_order)
     ids = [o.external_id for o in orders]
     assert len(ids) == len(set(ids)) == len(state.orders)
 
@@ -288,15 +278,8 @@ def test_a_pull_resumes_from_its_cursor_in_a_new_connector(world, clock):
     assert len(ids) == len(set(ids)) == len(state.orders)
 
 
-def pull_all_from(connector: EbayConnector, since: datetime, cursor: str):
-    orders, rejected, pages = [], [], 0
-    while cursor:
-        page = connector.pull_orders(since, cursor)
-        orders += page.orders
-        rejected += page.rejected
-        pages += 1
-        cursor = page.next_cursor
-    return orders, rejected, pages
+def pull_all_from(connector, since: datetime, cursor: str):
+    return pull_all(connector, since, cursor=cursor)
 
 
 def test_a_cursor_from_elsewhere_is_refused(world, clock):

@@ -23,6 +23,7 @@ from hub.sandbox.faults import Faults
 from hub.sandbox.server import running
 from hub.sandbox.shopee import PARTNER_ID, PARTNER_KEY, SHOP_ID, create_app
 from tests.channels.shopee.fixtures import ORDER_DETAIL_BODY, body
+from tests.channels.support import pull_all
 
 
 class Sleeps(list):
@@ -54,17 +55,6 @@ def connect(app, base, audit=None, **options):
     return connector, audit, sleeps
 
 
-def pull_all(connector, since, fresh=None):
-    """Every page; with `fresh`, each page by a new connector from the cursor alone (the cursor is resumable)."""
-    orders, rejected, cursor, pages = [], [], None, 0
-    while True:
-        page = (fresh() if fresh and cursor else connector).pull_orders(since, cursor)
-        orders += page.orders
-        rejected += page.rejected
-        pages += 1
-        cursor = page.next_cursor
-        if cursor is None:
-            return orders, rejected, pages
 
 
 def test_a_full_pull_returns_every_order_exactly_once_across_15_day_windows_and_pages(shared):

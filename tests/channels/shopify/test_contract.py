@@ -31,22 +31,15 @@ from hub.sandbox.faults import Faults
 from hub.sandbox.server import Mount, running_mount
 from hub.sandbox.shopify import create_app
 from hub.sandbox.shopify.state import Shop
+from tests.channels.support import FakeClock
+from tests.channels.support import pull_all as pull_pages
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
+SEEDED_UNTIL = datetime(2026, 2, 1, tzinfo=UTC).timestamp()  # after the seeded orders
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 2, 1, tzinfo=UTC).timestamp()  # after the seeded orders
-        self.slept: list[float] = []
 
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class Sandbox:
@@ -77,20 +70,14 @@ def front() -> Iterator[tuple[Mount, str]]:
 @pytest.fixture
 def sandbox(front) -> Sandbox:
     mount, url = front
-    clock = FakeClock()
+    clock = FakeClock(SEEDED_UNTIL)
     mount.app = app = create_app(seed=42, orders=120, clock=clock, faults=Faults(seed=1))
     return Sandbox(url, app, clock)
 
 
 def pull_all(connector: ShopifyConnector, since: datetime = EPOCH):
-    orders, rejected, cursor = [], [], None
-    while True:
-        page = connector.pull_orders(since, cursor)
-        orders.extend(page.orders)
-        rejected.extend(page.rejected)
-        cursor = page.next_cursor
-        if cursor is None:
-            return orders, rejected
+    orders, rejected, _ = pull_pages(connector, since)
+    return orders, rejected
 
 
 # --- orders --------------------------------------------------------------------------------------
@@ -278,7 +265,7 @@ def sandbox_in(front):
     mount, url = front
 
     def make(currency: str) -> Sandbox:
-        clock = FakeClock()
+        clock = FakeClock(SEEDED_UNTIL)
         mount.app = app = create_app(seed=42, orders=20, clock=clock, faults=Faults(seed=1), currency=currency)
         return Sandbox(url, app, clock)
 

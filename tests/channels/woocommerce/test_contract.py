@@ -28,6 +28,7 @@ from hub.orders.status import OrderStatus
 from hub.outbound.audit import MemoryAudit
 from hub.sandbox.server import Mount, running_mount
 from hub.sandbox.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, WEBHOOK_SECRET, create_app, signed_webhook
+from tests.channels.support import pull_all as pull_pages
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 DOCS_EXAMPLE = Path(__file__).parent / "fixtures" / "docs_list_orders.json"
@@ -81,15 +82,7 @@ def connect(base_url: str, secret: str = CONSUMER_SECRET, **options: Any) -> tup
 
 
 def pull_all(connector: WooCommerceConnector, since: datetime = LONG_AGO) -> tuple[list[ChannelOrder], list, int]:
-    orders, rejected, pages, cursor = [], [], 0, None
-    while True:
-        page = connector.pull_orders(since, cursor)
-        orders.extend(page.orders)
-        rejected.extend(page.rejected)
-        pages += 1
-        cursor = page.next_cursor
-        if cursor is None:
-            return orders, rejected, pages
+    return pull_pages(connector, since)
 
 
 def visible_ids(app: Any) -> set[str]:
