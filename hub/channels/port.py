@@ -7,6 +7,7 @@ raw JSON into these (in its pure `mapping.py`) and the sync engine turns these i
     InventorySink    set available quantities (in bulk where the API allows)
     PriceSink        set prices
     FulfilmentSink   report a shipment (carrier, tracking number, lines)
+    StockSource      read back the quantities the marketplace lists (drift check)
     WebhookSource    verify a delivery's signature and parse its orders
 
 A connector implements the capabilities its marketplace has; `capabilities_of` tells which.
@@ -123,6 +124,13 @@ class InventorySink(Protocol):
 
 
 @runtime_checkable
+class StockSource(Protocol):
+    def read_stock(self, skus: list[str]) -> dict[str, int]:
+        """SKU -> the quantity the marketplace currently lists; SKUs it does not know are left out."""
+        ...
+
+
+@runtime_checkable
 class PriceSink(Protocol):
     def push_prices(self, updates: list[PriceUpdate]) -> list[PushResult]: ...
 
@@ -143,6 +151,7 @@ class WebhookSource(Protocol):
 CAPABILITIES: dict[str, tuple[type, tuple[str, ...]]] = {
     "orders": (OrderSource, ("pull_orders",)),
     "inventory": (InventorySink, ("push_stock",)),
+    "stock_levels": (StockSource, ("read_stock",)),
     "prices": (PriceSink, ("push_prices",)),
     "fulfilment": (FulfilmentSink, ("push_fulfilment",)),
     "webhooks": (WebhookSource, ("verify_webhook", "parse_webhook")),
