@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +61,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # Enough for any order total in any currency, with 4 decimals (CLF, unit prices finer than cents).
 Amount = sa.Numeric(19, 4, asdecimal=True)
+
+# JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
+JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
 
 # Primary keys are INTEGER columns: no id exceeds this, and larger numbers make the drivers fail
 # (PostgreSQL: integer out of range; SQLite: int too large), so inputs naming ids are capped here.

@@ -10,13 +10,45 @@ from hub.catalog.models import (
     StockReservation,
     Warehouse,
 )
-from hub.channels.models import Channel
+from hub.channels.models import Channel, ChannelWarehouse, Listing
 from hub.db import Base
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
+from hub.sync.models import (
+    ChannelCircuit,
+    Lease,
+    QuarantinedOrder,
+    SyncCursor,
+    SyncRun,
+    WebhookDelivery,
+)
 
 __all__ = [
-    "ApiToken", "Base", "Channel", "ExternalCall", "Fulfillment", "FulfillmentLine", "MovementKind", "Order",
-    "OrderEvent", "OrderLine", "Product", "ProductTranslation", "Role", "Seller", "StockLevel", "StockMovement",
-    "StockReservation", "User", "Warehouse",
+    "ApiToken",
+    "Base",
+    "Channel",
+    "ChannelCircuit",
+    "ChannelWarehouse",
+    "ExternalCall",
+    "Fulfillment",
+    "FulfillmentLine",
+    "Lease",
+    "Listing",
+    "MovementKind",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Product",
+    "ProductTranslation",
+    "QuarantinedOrder",
+    "Role",
+    "Seller",
+    "StockLevel",
+    "StockMovement",
+    "StockReservation",
+    "SyncCursor",
+    "SyncRun",
+    "User",
+    "Warehouse",
+    "WebhookDelivery",
 ]

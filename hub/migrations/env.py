@@ -3,6 +3,7 @@
 from alembic import context
 
 import hub.models  # noqa: F401  (registers every table on the metadata)
+from hub import migrate
 from hub.db import Base, make_engine
 
 config = context.config
@@ -30,7 +31,7 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     # Batch mode lets the same migration scripts alter tables on SQLite (copy-and-move).
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_name=migrate.include_name)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -8,12 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.channels.models import Channel
-from hub.db import Base, TenantOwned
+from hub.db import JSON, Base, TenantOwned
 from hub.money import Money
 from hub.orders.status import OrderStatus
 from hub.timeutil import utcnow
-
-_JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
 
 
 def _status(name: str) -> sa.Enum:
@@ -45,15 +43,17 @@ class Order(TenantOwned, Base):
     buyer_name: Mapped[str] = mapped_column(sa.String(200), default="")
     buyer_email: Mapped[str | None] = mapped_column(sa.String(254))
     buyer_phone: Mapped[str | None] = mapped_column(sa.String(40))
-    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(_JSON)
-    billing_address: Mapped[dict[str, Any] | None] = mapped_column(_JSON)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ship_country: Mapped[str | None] = mapped_column(sa.String(2))
     placed_at: Mapped[datetime]
     # The channel's own last-modified time; later imports never overwrite a newer version with an older.
     updated_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    raw_payload: Mapped[dict[str, Any] | None] = mapped_column(_JSON)
+    raw_payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Facts from the import worth a human look (total mismatch, stock short): the order still stands.
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     channel: Mapped[Channel] = relationship(lazy="joined")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -92,6 +92,9 @@ class OrderLine(TenantOwned, Base):
     tax: Mapped[Decimal] = mapped_column(default=Decimal(0))
     line_total: Mapped[Decimal]
     quantity_fulfilled: Mapped[int] = mapped_column(default=0)
+    # Units of a marketplace order that no stock could be reserved for when it came in (oversold).
+    quantity_short: Mapped[int] = mapped_column(default=0, server_default="0")
+    external_line_id: Mapped[str] = mapped_column(sa.String(64), default="", server_default=sa.text("''"))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -126,6 +129,7 @@ class Fulfillment(TenantOwned, Base):
     """A shipment of some of an order's units."""
 
     __tablename__ = "fulfillments"
+    __table_args__ = (sa.Index("ix_fulfillments_channel_status", "channel_status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -133,6 +137,12 @@ class Fulfillment(TenantOwned, Base):
     tracking_number: Mapped[str] = mapped_column(sa.String(64), default="")
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Telling the order's channel (the marketplace's own fulfilment call): done once, when pushed_at is set.
+    # `channel_status`: "pending", "pushed", "failed" (gave up: a permanent refusal), "not_needed".
+    channel_status: Mapped[str] = mapped_column(sa.String(16), default="pending", server_default="not_needed")
+    channel_pushed_at: Mapped[datetime | None]
+    channel_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    channel_error: Mapped[str] = mapped_column(sa.Text, default="", server_default=sa.text("''"))
 
     order: Mapped[Order] = relationship(back_populates="fulfillments")
     lines: Mapped[list[FulfillmentLine]] = relationship(cascade="all, delete-orphan")

@@ -28,3 +28,5 @@ class ExternalCall(Base):
     duration_ms: Mapped[int]
     attempt: Mapped[int]
     error: Mapped[str] = mapped_column(sa.String(200), default="")
+    run_id: Mapped[int | None] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), index=True)
+    throttled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

@@ -10,7 +10,8 @@ from hub.db import Base
 
 def test_migrated_schema_matches_the_models(engine):
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True,
+                                                           "include_name": migrate.include_name})
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -30,5 +31,6 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again(tmp_path):
                                     "'alembic_version'").all() == []
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(conn, opts={"include_name": migrate.include_name}),
+                                Base.metadata) == []
     engine.dispose()
