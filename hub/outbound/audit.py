@@ -22,6 +22,9 @@ class CallRecord:
     attempt: int
     error: str = ""
     at: datetime = field(default_factory=utcnow)
+    # The counterpart said "slow down": HTTP 429, or a throttle signalled in a 2xx body (Shopify GraphQL
+    # THROTTLED, a Shopee error_too_many_request envelope), so a run can count throttling from the records alone.
+    throttled: bool = False
 
 
 class AuditSink(Protocol):
@@ -34,7 +37,7 @@ class LogAudit:
     def record(self, call: CallRecord) -> None:
         log.info("%s %s %s -> %s in %d ms (attempt %d)%s", call.service, call.method, call.url,
                  call.status if call.status is not None else "no answer", call.duration_ms, call.attempt,
-                 f" {call.error}" if call.error else "")
+                 (f" {call.error}" if call.error else "") + (" throttled" if call.throttled else ""))
 
 
 class MemoryAudit:

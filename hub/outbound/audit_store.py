@@ -17,15 +17,16 @@ class DbAudit:
     the call is rolled back (a failed sync page is exactly when the calls matter)."""
 
     def __init__(self, sessions: sessionmaker[Session], *, seller_id: int | None = None,
-                 channel_id: int | None = None) -> None:
-        self.sessions, self.seller_id, self.channel_id = sessions, seller_id, channel_id
+                 channel_id: int | None = None, run_id: int | None = None) -> None:
+        self.sessions, self.seller_id, self.channel_id, self.run_id = sessions, seller_id, channel_id, run_id
 
     def record(self, call: CallRecord) -> None:
         with self.sessions.begin() as session:
             session.add(ExternalCall(
                 at=call.at, seller_id=self.seller_id, channel_id=self.channel_id, service=call.service,
                 method=call.method, url=call.url, status=call.status, duration_ms=call.duration_ms,
-                attempt=call.attempt, error=call.error[:200]))
+                attempt=call.attempt, error=call.error[:200], run_id=self.run_id,
+                throttled=call.status == 429 or bool(getattr(call, "throttled", False))))
 
 
 def prune(session: Session, older_than_days: int) -> int:

@@ -105,6 +105,10 @@ class HttpClient:
     prepare: Callable[[requests.PreparedRequest], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
+    # Called before every attempt (retries too): a client-side rate limiter waits there (hub.outbound.pacing).
+    pace: Callable[[], None] | None = None
+    # Whether an answer is a throttle the status does not show (a 2xx body saying "throttled"); 429 always is.
+    throttled: Callable[[Response], bool] | None = None
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
                 data: Any = None, headers: Mapping[str, str] | None = None, ok: tuple[int, ...] = ()) -> Response:
@@ -168,17 +172,21 @@ class HttpClient:
             headers.setdefault("Content-Type", "application/json")
         request = requests.Request(method, url, params=params, data=data, headers=headers)
         prepared = self.session.prepare_request(request)
+        if self.pace is not None:
+            self.pace()
         if self.prepare is not None:
             self.prepare(prepared)
         started = time.monotonic()
         status: int | None = None
         error = ""
         body: Any = None
+        throttled = False
         unreadable = ""  # why a body that was to be parsed is not JSON
         try:
             raw = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
             status = raw.status_code
             response = Response(status, raw.headers, raw.text, prepared.url or url)
+            throttled = status == 429 or (self.throttled is not None and self.throttled(response))
             if parse is not None and 200 <= status < 300 and status != 204 and method.upper() != "HEAD":
                 try:
                     body = parse_json(response.text)
@@ -198,7 +206,8 @@ class HttpClient:
         finally:
             self.audit.record(CallRecord(
                 service=self.service, method=method, url=redact_url(prepared.url or url), status=status,
-                duration_ms=round((time.monotonic() - started) * 1000), attempt=attempt, error=error))
+                duration_ms=round((time.monotonic() - started) * 1000), attempt=attempt, error=error,
+                throttled=throttled))
         if unreadable:
             summary = (f"{self.service}: {method} {redact_url(response.url)} answered {status} with a body that is "
                        f"not JSON: {unreadable}")

@@ -1,4 +1,4 @@
-"""Shopify: orders (GraphQL Admin API), stock, prices, fulfilment and order webhooks."""
+"""Shopify: orders (GraphQL Admin API), stock (set and read back), prices, fulfilment and order webhooks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SPEC = ConnectorSpec(
     kind="shopify",
     title="Shopify",
     connector=ShopifyConnector,
-    capabilities=("orders", "inventory", "prices", "fulfilment", "webhooks"),
+    capabilities=("orders", "inventory", "stock_levels", "prices", "fulfilment", "webhooks"),
     normalize=mapping.normalize,
     sandbox=_sandbox,
     sandbox_port=5101,

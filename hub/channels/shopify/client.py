@@ -5,19 +5,23 @@ Every call is `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-To
 `extensions.cost.throttleStatus { maximumAvailable, currentlyAvailable, restoreRate }`, and a query
 the bucket cannot pay for is answered `errors: [{ message: "Throttled", extensions: { code: "THROTTLED" } }]`
 (https://shopify.dev/docs/api/usage/limits). Such an answer is retried here after the time the bucket
-needs to refill, as read from the answer itself.
+needs to refill, as read from the answer itself, and a query is held back *before* it is sent when the last
+answer's throttleStatus (refilled since at restoreRate) cannot cover what the same query cost last time, so in
+steady state no query is throttled at all. A THROTTLED answer is marked `throttled` in its audit record.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from hub.errors import PermanentError, TransientError
-from hub.outbound.http import HttpClient
+from hub.outbound.http import HttpClient, Response
 
 API_VERSION = "2025-01"
 MAX_PAGE = 250  # `first` may not exceed 250 on any connection
@@ -90,6 +94,15 @@ SET_QUANTITIES_MUTATION = """mutation InventorySet($input: InventorySetQuantitie
     userErrors { code field message }
   }
 }"""
+# Variants by SKU with the available quantity of their inventory item at one location.
+# https://shopify.dev/docs/api/admin-graphql/latest/objects/InventoryItem#field-InventoryItem.fields.inventoryLevel
+# https://shopify.dev/docs/api/admin-graphql/latest/objects/InventoryLevel#field-InventoryLevel.fields.quantities
+VARIANT_LEVELS_QUERY = """query VariantLevels($first: Int!, $query: String!, $locationId: ID!) {
+  productVariants(first: $first, query: $query) {
+    edges { node { id sku inventoryItem { id inventoryLevel(locationId: $locationId) {
+      quantities(names: ["available"]) { name quantity } } } } }
+  }
+}"""
 FULFILLMENT_ORDERS_QUERY = """query FulfillmentOrders($id: ID!) {
   order(id: $id) {
     id
@@ -118,6 +131,36 @@ class ShopifyClient:
     api_version: str = API_VERSION
     sleep: Callable[[float], None] | None = None
     last_cost: dict[str, Any] | None = None  # the latest `extensions.cost`, for callers pacing themselves
+    clock: Callable[[], float] = time.monotonic  # Connection.clock: when last_cost was read, for the refill
+    last_cost_at: float = 0.0
+    requested: dict[str, float] = field(default_factory=dict)  # query text -> the cost it was last charged at
+
+    def __post_init__(self) -> None:
+        self.http.throttled = is_throttled
+
+    def wait_for_bucket(self, query: str) -> float:
+        """Sleep until the bucket, as the last answer left it and refilled since, covers what `query` cost the
+        last time it was sent (nothing known: no wait). Returns the seconds slept."""
+        expected = self.requested.get(query)
+        status = (self.last_cost or {}).get("throttleStatus") or {}
+        if expected is None or self.sleep is None or not status:
+            return 0.0
+        try:
+            rate = float(status.get("restoreRate") or 0)
+            ceiling = float(status.get("maximumAvailable") or 0)
+            available = float(status.get("currentlyAvailable") or 0)
+        except (TypeError, ValueError):
+            return 0.0
+        if rate <= 0:
+            return 0.0
+        now = self.clock()
+        available = min(ceiling or math.inf, available + (now - self.last_cost_at) * rate)
+        if available >= expected:
+            return 0.0
+        # Rounded up to the hundredth, as throttle_wait: never a hair short of what the bucket needs.
+        wait = math.ceil((expected - available) / rate * 100) / 100
+        self.sleep(wait)
+        return wait
 
     @property
     def path(self) -> str:
@@ -131,6 +174,7 @@ class ShopifyClient:
         https://shopify.dev/docs/api/admin-graphql#endpoints and https://shopify.dev/docs/api/usage/limits"""
         attempt = 0
         while True:
+            self.wait_for_bucket(query)
             body, _ = self.http.request_json("POST", self.path,
                                              json_body={"query": query, "variables": variables or {}},
                                              headers={"X-Shopify-Access-Token": self.access_token},
@@ -138,6 +182,12 @@ class ShopifyClient:
             if not isinstance(body, dict):
                 raise PermanentError("shopify: a GraphQL answer that is not an object")
             self.last_cost = (body.get("extensions") or {}).get("cost")
+            self.last_cost_at = self.clock()
+            if isinstance(self.last_cost, dict) and self.last_cost.get("requestedQueryCost") is not None:
+                try:
+                    self.requested[query] = float(self.last_cost["requestedQueryCost"])
+                except (TypeError, ValueError):
+                    pass
             errors = body.get("errors")
             if not errors:
                 return body
@@ -171,6 +221,17 @@ class ShopifyClient:
         prices are set by. https://shopify.dev/docs/api/admin-graphql/latest/queries/productVariants"""
         search = " OR ".join(f"sku:{quote_search(s)}" for s in skus)
         return self.graphql(VARIANT_PRODUCTS_BY_SKU_QUERY, {"first": MAX_PAGE, "query": search})
+
+    def variant_levels_by_sku(self, skus: list[str], location_gid: str) -> dict[str, Any]:
+        """`productVariants(query: "sku:'A' OR …") { sku inventoryItem { inventoryLevel(locationId) {
+        quantities(names: ["available"]) } } }`: what the shop lists as available at one location.
+        https://shopify.dev/docs/api/admin-graphql/latest/objects/InventoryItem#field-InventoryItem.fields.inventoryLevel
+        https://shopify.dev/docs/apps/build/inventory-management-apps/manage-quantities-states"""
+        search = " OR ".join(f"sku:{quote_search(s)}" for s in skus)
+        # `first` no larger than needed: the requested cost is first x (node cost), and 250 nodes of this
+        # shape would cost over the 1000 points a query may.
+        return self.graphql(VARIANT_LEVELS_QUERY, {"first": min(max(2 * len(skus), 1), MAX_PAGE), "query": search,
+                                                   "locationId": location_gid})
 
     def shop_currency(self) -> dict[str, Any]:
         """`shop { currencyCode }`: the currency variant prices are in.
@@ -222,6 +283,18 @@ def throttle_wait(cost: dict[str, Any] | None) -> float:
     if rate <= 0:
         return 1.0
     return max(math.ceil(float((requested - available) / rate) * 100) / 100, 0.05)
+
+
+def is_throttled(response: Response) -> bool:
+    """A 200 whose GraphQL errors say THROTTLED (the status alone does not show it), for the audit record."""
+    if "THROTTLED" not in response.text:
+        return False
+    try:
+        errors = json.loads(response.text).get("errors")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
 
 
 def quote_search(value: str) -> str:

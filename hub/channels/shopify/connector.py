@@ -37,6 +37,9 @@ STOCK_BATCH = 250
 PRICE_BATCH = 100
 # A productVariants search string stays short enough with this many SKUs OR-ed together.
 SKU_LOOKUP_BATCH = 50
+# SKUs per stock read-back query (productVariants with each inventory item's level): the same search-string
+# bound; at 2 variants a SKU this asks for 100 nodes, a requested cost of about 400 of the 1000 points.
+STOCK_READ_BATCH = SKU_LOOKUP_BATCH
 WEBHOOK_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid",
                             "orders/fulfilled", "orders/partially_fulfilled"})
 
@@ -57,7 +60,8 @@ class ShopifyConnector:
         http = HttpClient(base_url=connection.base_url, service="shopify", audit=connection.audit,
                           sleep=connection.sleep)
         self.client = ShopifyClient(http=http, access_token=connection.credentials.get("access_token", ""),
-                                    api_version=options.get("api_version", API_VERSION), sleep=connection.sleep)
+                                    api_version=options.get("api_version", API_VERSION), sleep=connection.sleep,
+                                    clock=connection.clock)
         self._location: str | None = options.get("location_id")
         self._currency: str | None = None
 
@@ -134,6 +138,26 @@ class ShopifyConnector:
             message = "; ".join(e.get("message", "") for e in errors)
             results.update({u.sku: PushResult(u.sku, not errors, message) for u in batch})
         return [results[sku] for sku in latest]  # in the order given
+
+    def read_stock(self, skus: list[str]) -> dict[str, int]:
+        """SKU -> `available` at the connector's location, STOCK_READ_BATCH SKUs a query; a SKU without a variant,
+        or whose item is not stocked at the location, is left out."""
+        wanted = list(dict.fromkeys(skus))
+        if not wanted:
+            return {}
+        location = self.location_id()
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), STOCK_READ_BATCH):
+            batch = wanted[start:start + STOCK_READ_BATCH]
+            body = self.client.variant_levels_by_sku(batch, location)
+            for edge in ((body.get("data") or {}).get("productVariants") or {}).get("edges") or []:
+                node = edge.get("node") or {}
+                level = (node.get("inventoryItem") or {}).get("inventoryLevel") or {}
+                quantity = next((q.get("quantity") for q in level.get("quantities") or []
+                                 if q.get("name") == "available"), None)
+                if node.get("sku") in batch and isinstance(quantity, int):
+                    found.setdefault(node["sku"], quantity)
+        return found
 
     # --- prices ------------------------------------------------------------------------------
     def shop_currency(self) -> str:

@@ -10,8 +10,11 @@ Authentication (https://woocommerce.github.io/woocommerce-rest-api-docs/#authent
   with `%26` (WC_REST_Authentication::check_oauth_signature, `join_with_equals_sign`). The server keeps
   the nonces of the last 15 minutes and refuses timestamps further than 15 minutes away.
 
-Core WooCommerce has no rate limit of its own (hosts and proxies add theirs): answers with
-`RateLimit-*` headers are read into `last_rate_limit`, and 429s are retried by HttpClient with Retry-After.
+Core WooCommerce has no rate limit of its own (hosts and proxies add theirs). Where one answers with the
+`RateLimit-Limit/-Remaining/-Reset` headers of WooCommerce's own (Store API) limiter
+(https://developer.woocommerce.com/docs/apis/store-api/rate-limiting/; Reset is a Unix timestamp), they are
+read into `last_rate_limit` and, once Remaining is 0, the next call waits until Reset instead of drawing a 429.
+A 429 that comes anyway is retried by HttpClient after its Retry-After.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from hub.outbound.http import HttpClient, Response
 
 API = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100  # WordPress REST collections refuse per_page above 100
+RATE_LIMIT_MAX_WAIT = 120.0  # never trust a RateLimit-Reset further off than this (as Retry-After's cap)
 
 
 def rfc3986(value: str) -> str:
@@ -127,8 +131,25 @@ class WooCommerceClient:
         else:
             prepare = OAuthSigner(consumer_key, consumer_secret, clock=clock)
         self.http = HttpClient(base_url, "woocommerce", audit=OAuthRedactingAudit(audit), prepare=prepare,
-                               sleep=sleep)
+                               sleep=sleep, pace=self._pace)
         self.last_rate_limit: dict[str, str] = {}
+        self.clock = clock  # wall time (Unix seconds): RateLimit-Reset is a timestamp
+        self.sleep = sleep
+
+    def _pace(self) -> None:
+        """Before each attempt: when the last answer said the window is spent, wait for its reset."""
+        headers = {k.lower(): v for k, v in self.last_rate_limit.items()}
+        try:
+            remaining = int(headers["ratelimit-remaining"])
+            reset = float(headers["ratelimit-reset"])
+        except (KeyError, ValueError):
+            return
+        if remaining > 0:
+            return
+        wait = min(reset - self.clock(), RATE_LIMIT_MAX_WAIT)
+        self.last_rate_limit = {}  # one wait per spent window; the next answer says how the new one stands
+        if wait > 0:
+            self.sleep(wait)
 
     def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
               idempotent: bool | None = None) -> tuple[Any, Response]:

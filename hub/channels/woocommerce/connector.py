@@ -2,7 +2,8 @@
 webhooks.
 
 Credentials: `consumer_key`, `consumer_secret` (REST API keys, read_write) and, for webhooks, `webhook_secret`.
-Options: `per_page` (at most 100).
+Options: `per_page` (at most 100), `wall_clock` (Unix seconds; time.time by default, faked in tests: OAuth
+timestamps and RateLimit-Reset are read on it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,6 +30,7 @@ from hub.money import CurrencyError, minor_units
 BATCH_LIMIT = 100
 PRICE_BATCH_LIMIT = BATCH_LIMIT
 SKU_LOOKUP_LIMIT = MAX_PER_PAGE  # SKUs per GET /products?sku=..., so one page holds every match
+STOCK_READ_LIMIT = SKU_LOOKUP_LIMIT  # SKUs per stock read-back call: the same GET /products?sku=...
 WEBHOOK_TOPICS = ("order.created", "order.updated", "order.restored")
 
 
@@ -64,7 +67,9 @@ class WooCommerceConnector:
         credentials = connection.credentials
         self.client = WooCommerceClient(connection.base_url, credentials["consumer_key"],
                                         credentials["consumer_secret"], audit=connection.audit,
-                                        sleep=connection.sleep)
+                                        sleep=connection.sleep,
+                                        # Unix time, for OAuth timestamps and RateLimit-Reset; tests fake it.
+                                        clock=connection.options.get("wall_clock", time.time))
         self.per_page = min(int(connection.options.get("per_page", MAX_PER_PAGE)), MAX_PER_PAGE)
         self._currency: str | None = None
 
@@ -108,6 +113,21 @@ class WooCommerceConnector:
             for product in self.client.list_products_by_sku(unique[start:start + SKU_LOOKUP_LIMIT]):
                 if isinstance(product, dict) and product.get("sku") and isinstance(product.get("id"), int):
                     found[str(product["sku"])] = product["id"]
+        return found
+
+    def read_stock(self, skus: list[str]) -> dict[str, int]:
+        """SKU -> stock_quantity, STOCK_READ_LIMIT SKUs per GET /products?sku=a,b,...; a SKU WooCommerce does not
+        know, or whose stock it does not manage (stock_quantity null), is left out."""
+        unique = list(dict.fromkeys(skus))
+        found: dict[str, int] = {}
+        for start in range(0, len(unique), STOCK_READ_LIMIT):
+            batch = set(unique[start:start + STOCK_READ_LIMIT])
+            for product in self.client.list_products_by_sku(sorted(batch)):
+                if not isinstance(product, dict) or product.get("sku") not in batch:
+                    continue
+                quantity = product.get("stock_quantity")
+                if product.get("manage_stock") and isinstance(quantity, int) and not isinstance(quantity, bool):
+                    found.setdefault(str(product["sku"]), quantity)
         return found
 
     def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]:

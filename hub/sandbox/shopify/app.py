@@ -76,10 +76,12 @@ class GraphQLError(Exception):
 
 
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
-               faults: Faults | None = None, currency: str = "EUR") -> Flask:
-    """`currency` is the shop's own currency, the one variant prices are set in."""
+               faults: Faults | None = None, currency: str = "EUR", malformed_order_rate: float = 0.0) -> Flask:
+    """`currency` is the shop's own currency, the one variant prices are set in. `malformed_order_rate`: that
+    share of orders (seeded) is answered without presentmentCurrencyCode and with a line of quantity 0, which
+    the connector rejects."""
     app = Flask("shopify-sandbox")
-    shop = build_shop(seed, orders, currency)
+    shop = build_shop(seed, orders, currency, malformed_order_rate)
     if clock is not None:
         shop.now = lambda: datetime.fromtimestamp(clock(), UTC)
     bucket = TokenBucket(rate=RESTORE_RATE, burst=BUCKET_SIZE, clock=clock or time.monotonic)
@@ -396,10 +398,20 @@ def _variants(shop: Shop, args: dict[str, Any], text: str, variables: dict[str, 
     first = _first(args)
     wanted = [re.sub(r"\\(.)", r"\1", a or b or c) for a, b, c in _SKU_TERM.findall(args.get("query") or "")]
     found = [shop.variants[s] for s in dict.fromkeys(wanted) if s in shop.variants][:first]
+    # InventoryItem.inventoryLevel(locationId): null where the item is not stocked at that location.
+    location = _gid_number(nested_args(text, "inventoryLevel", variables).get("locationId"), "Location")
+
+    def level(v: Any) -> dict[str, Any] | None:
+        if location not in shop.locations:
+            return None
+        return {"id": f"gid://shopify/InventoryLevel/{v.item_number}?inventory_item_id={v.item_number}",
+                "quantities": [{"name": "available", "quantity": shop.levels[(v.item_number, location)]}]}
+
     edges = [{"node": {"id": gid("ProductVariant", v.number), "sku": v.sku, "price": gql_decimal(v.price),
                        "product": {"id": gid("Product", v.product_number)},
-                       "inventoryItem": {"id": gid("InventoryItem", v.item_number)}}} for v in found]
-    return {"edges": edges}, 2 + 2 * len(edges)
+                       "inventoryItem": {"id": gid("InventoryItem", v.item_number), "inventoryLevel": level(v)}}}
+             for v in found]
+    return {"edges": edges}, 2 + (4 if location else 2) * len(edges)
 
 
 def _locations(shop: Shop, args: dict[str, Any], text: str, variables: dict[str, Any],

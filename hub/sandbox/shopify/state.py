@@ -180,7 +180,8 @@ class Shop:
         return headers, body
 
 
-def build_shop(seed: int = 42, count: int = 200, currency: str = SHOP_CURRENCY) -> Shop:
+def build_shop(seed: int = 42, count: int = 200, currency: str = SHOP_CURRENCY,
+               malformed_order_rate: float = 0.0) -> Shop:
     """`currency` is the shop's own currency (EUR by default): variant prices and shop money are in it."""
     rng = random.Random(seed)  # noqa: S311  (test data)
     variants: dict[str, Variant] = {}
@@ -199,8 +200,11 @@ def build_shop(seed: int = 42, count: int = 200, currency: str = SHOP_CURRENCY) 
     levels = {(v.item_number, loc): rng.randrange(0, 500) for v in variants.values() for loc in locations}
     orders: dict[int, Order] = {}
     skus = list(variants)
+    # Its own generator, so the rate leaves every other seeded value as it was.
+    faulty = random.Random(f"{seed}-malformed")  # noqa: S311  (test data)
     for k in range(count):
         order = _order(rng, k, variants, skus)
+        order.malformed = faulty.random() < malformed_order_rate
         orders[order.number] = order
     return Shop(orders=orders, variants=variants, locations=locations, levels=levels, currency=currency)
 

@@ -69,10 +69,13 @@ class FixedWindow:
 
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
                faults: Faults | None = None, rate_limit: tuple[int, int] | None = None,
-               currency: str = "EUR") -> Flask:
-    """`currency` is the shop's own (one of state.RATE_FROM_EUR): product prices are kept in it."""
+               currency: str = "EUR", malformed_order_rate: float = 0.0) -> Flask:
+    """`currency` is the shop's own (one of state.RATE_FROM_EUR): product prices are kept in it.
+    `malformed_order_rate`: that share of orders (seeded) is served without `currency`, which the connector
+    rejects."""
     clock = clock or (lambda: datetime.now(UTC).timestamp())
-    state = ShopState(seed=seed, order_count=orders, clock=clock, currency=currency)
+    state = ShopState(seed=seed, order_count=orders, clock=clock, currency=currency,
+                      malformed_order_rate=malformed_order_rate)
     faults = faults or Faults(seed=seed)
     limiter = FixedWindow(*rate_limit, clock=clock) if rate_limit else None
     app = Flask("woocommerce-sandbox")
@@ -231,7 +234,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
         if links:
             headers["Link"] = ", ".join(links)
-        return json_response(chosen, headers=headers)
+        return json_response([state.served(o) for o in chosen], headers=headers)
 
     def find_order(order_id: int) -> dict[str, Any] | None:
         return state.orders.get(order_id)
@@ -244,7 +247,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         order = find_order(order_id)
         if order is None:
             return wp_error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
-        return json_response(order)
+        return json_response(state.served(order))
 
     @app.route(f"{API}/orders/<int:order_id>", methods=["PUT", "POST", "PATCH"])
     def update_order(order_id: int) -> Response:
@@ -356,6 +359,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         return json_response({**order, "notes": state.notes.get(order_id, [])}) if order else Response(status=404)
 
     @app.post("/_sandbox/tick")
+    @app.post("/_sandbox/advance")  # the name the other sandboxes use
     def sandbox_tick() -> Response:
         body = request.get_json(silent=True) or {}
         return json_response({"changed": state.tick(int(body.get("count", 5)), body.get("seed"))})

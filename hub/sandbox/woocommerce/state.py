@@ -59,6 +59,8 @@ class ShopState:
     notes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     nonces: dict[str, float] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    malformed_order_rate: float = 0.0  # share of orders served without `currency` (seeded)
+    malformed: set[int] = field(default_factory=set)
     _next_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -73,10 +75,13 @@ class ShopState:
                 "date_modified_gmt": gmt(self.now()),
             }
         start = self.now() - timedelta(days=30)
+        faulty = random.Random(f"{self.seed}-malformed")  # noqa: S311  (its own: other seeded data stays as it was)
         for number in range(self.order_count):
             created = start + timedelta(minutes=number * (30 * 24 * 60) // max(self.order_count, 1))
             order_id = self.new_id()
             self.orders[order_id] = self._order(rng, order_id, created)
+            if faulty.random() < self.malformed_order_rate:
+                self.malformed.add(order_id)
 
     # --- time and ids ---------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -163,6 +168,12 @@ class ShopState:
             "cart_tax": money(cart_tax, currency), "total_tax": money(cart_tax + shipping_tax, currency),
             "total": money(net + shipping_net + cart_tax + shipping_tax, currency),
         }
+
+    def served(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The order as the API answers it: a malformed one lacks its required `currency`."""
+        if order["id"] not in self.malformed:
+            return order
+        return {k: v for k, v in order.items() if k != "currency"}
 
     # --- changes the API (or a test) makes ------------------------------------------------------------------
     def touch(self, order: dict[str, Any]) -> None:

@@ -1,0 +1,123 @@
+"""Every run on the record: a `sync_runs` row opened before the work and closed after it, counting what
+happened, every outbound call of the run in the audit table under its id, and the channel's circuit
+moved by the outcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.outbound.audit import AuditSink, CallRecord
+from hub.outbound.audit_store import DbAudit
+from hub.sync.models import ChannelCircuit, CircuitState, Job, Outcome, SyncRun
+from hub.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+COUNTS = ("pages", "fetched", "created", "updated", "unchanged", "quarantined", "pushed", "push_failed")
+
+
+class CountingAudit:
+    """Passes each record on and counts calls, retries (attempt > 1) and throttled answers."""
+
+    def __init__(self, inner: AuditSink) -> None:
+        self.inner = inner
+        self.calls = self.retries = self.throttled = 0
+
+    def record(self, call: CallRecord) -> None:
+        self.calls += 1
+        self.retries += call.attempt > 1
+        self.throttled += call.status == 429 or bool(getattr(call, "throttled", False))
+        self.inner.record(call)
+
+
+@dataclass
+class Run:
+    id: int
+    seller_id: int
+    channel_id: int
+    job: Job
+    audit: CountingAudit
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    message: str = ""
+
+    def add(self, **amounts: int) -> None:
+        for name, amount in amounts.items():
+            self.counts[name] += amount
+
+
+@contextmanager
+def recorded(sessions: sessionmaker[Session], seller_id: int, channel_id: int, job: Job, trigger: str,
+             inner_audit: AuditSink | None = None) -> Iterator[Run]:
+    """Open a run, yield it for the work to count into, close it with its outcome (failed on an exception,
+    which is re-raised; partial when items were quarantined or refused)."""
+    with sessions.begin() as session:
+        row = SyncRun(seller_id=seller_id, channel_id=channel_id, job=job, trigger=trigger)
+        session.add(row)
+        session.flush()
+        run_id = row.id
+    audit = CountingAudit(inner_audit or DbAudit(sessions, seller_id=seller_id, channel_id=channel_id, run_id=run_id))
+    run = Run(run_id, seller_id, channel_id, job, audit)
+    try:
+        yield run
+    except BaseException as exc:
+        _close(sessions, run, Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    outcome = Outcome.PARTIAL if run.counts["quarantined"] or run.counts["push_failed"] else Outcome.OK
+    _close(sessions, run, outcome, run.message)
+
+
+def _close(sessions: sessionmaker[Session], run: Run, outcome: Outcome, message: str) -> None:
+    with sessions.begin() as session:
+        row = session.get(SyncRun, run.id)
+        row.outcome = outcome
+        row.finished_at = utcnow()
+        row.message = message
+        row.api_calls, row.retries, row.throttled = run.audit.calls, run.audit.retries, run.audit.throttled
+        for name, value in run.counts.items():
+            setattr(row, name, value)
+
+
+# --- circuit ---------------------------------------------------------------------------------------
+
+def circuit_allows(session: Session, channel_id: int, seller_id: int, *, manual: bool) -> tuple[bool, str]:
+    """May a run start? An open circuit lets one probe through once its pause is over; a manual run
+    ("sync now") is always a probe."""
+    circuit = session.get(ChannelCircuit, channel_id)
+    if circuit is None or circuit.state is CircuitState.CLOSED:
+        return True, ""
+    if manual or circuit.retry_at is None or circuit.retry_at <= utcnow():
+        circuit.state = CircuitState.HALF_OPEN
+        return True, "probe"
+    return False, f"circuit open until {circuit.retry_at:%Y-%m-%d %H:%M:%S} UTC after: {circuit.last_error}"
+
+
+def record_outcome(session: Session, channel_id: int, seller_id: int, *, failed: bool, error: str,
+                   threshold: int, pause: timedelta, max_pause: timedelta) -> ChannelCircuit:
+    circuit = session.get(ChannelCircuit, channel_id)
+    if circuit is None:
+        circuit = ChannelCircuit(channel_id=channel_id, seller_id=seller_id, state=CircuitState.CLOSED, failures=0,
+                                 last_error="")
+        session.add(circuit)
+    now = utcnow()
+    circuit.updated_at = now
+    if not failed:
+        circuit.state, circuit.failures, circuit.retry_at, circuit.opened_at = CircuitState.CLOSED, 0, None, None
+        return circuit
+    circuit.failures += 1
+    circuit.last_error = error[:2000]
+    if circuit.state is CircuitState.HALF_OPEN or circuit.failures >= threshold:
+        # Each failed probe doubles the pause: a marketplace down for hours is asked rarely, not every minute.
+        beyond = max(circuit.failures - threshold, 0)
+        wait = min(pause * (2 ** beyond), max_pause)
+        if circuit.state is not CircuitState.OPEN:
+            circuit.opened_at = now
+        circuit.state = CircuitState.OPEN
+        circuit.retry_at = now + wait
+        log.warning("channel %s circuit open for %s after %d failures: %s", channel_id, wait, circuit.failures, error)
+    return circuit
