@@ -38,6 +38,7 @@ USAGE_PLANS: dict[str, tuple[float, float]] = {
     "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
     "confirmShipment": (2.0, 10),
+    "getListingsItem": (5.0, 10),
     "patchListingsItem": (5.0, 5),
 }
 
@@ -197,6 +198,17 @@ class AmazonClient:
         """
         self.call("confirmShipment", "POST", f"/orders/v0/orders/{quote(order_id, safe='')}/shipmentConfirmation",
                   json_body=body, idempotent=True)  # the same packageReferenceId again edits that package
+
+    def get_listings_item(self, seller_id: str, sku: str, marketplace_ids: list[str],
+                          included_data: tuple[str, ...] = ("fulfillmentAvailability",)) -> dict[str, Any]:
+        """getListingsItem: `GET /listings/2021-08-01/items/{sellerId}/{sku}?marketplaceIds=…&includedData=…`;
+        with includedData=fulfillmentAvailability the answer has `fulfillmentAvailability: [{fulfillmentChannelCode,
+        quantity}]`. An unknown SKU is a 404 (PermanentError, status 404).
+        https://developer-docs.amazon.com/sp-api/docs/listings-items-api-v2021-08-01-reference#getlistingsitem
+        """
+        path = f"/listings/2021-08-01/items/{quote(seller_id, safe='')}/{quote(sku, safe='')}"
+        return self.call("getListingsItem", "GET", path, params={"marketplaceIds": ",".join(marketplace_ids),
+                                                                 "includedData": ",".join(included_data)})
 
     def patch_listings_item(self, seller_id: str, sku: str, marketplace_ids: list[str],
                             body: dict[str, Any]) -> dict[str, Any]:

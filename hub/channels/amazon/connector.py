@@ -28,6 +28,9 @@ from hub.timeutil import ensure_utc, utcnow
 # patchListingsItem sets one SKU per call (across all the connection's marketplaces at once); the bulk route is a
 # JSON_LISTINGS_FEED through the Feeds API, whose createFeed allows 0.0083 rps — not worth it below thousands.
 STOCK_BATCH_SIZE = 1
+# getListingsItem reads one SKU a call (there is no batch read in the Listings Items API); its usage plan is
+# 5 requests/s, burst 10 (https://developer-docs.amazon.com/sp-api/docs/listings-items-api-rate-limits).
+STOCK_READ_BATCH_SIZE = 1
 # Prices go the same way (a replace of /attributes/purchasable_offer): one SKU per patchListingsItem call, paced by
 # its usage plan (client.USAGE_PLANS).
 PRICE_BATCH_SIZE = 1
@@ -113,6 +116,27 @@ class AmazonConnector:
         return OrderPage(tuple(orders), tuple(rejected), encode_cursor(token) if token else None)
 
     # --- stock -------------------------------------------------------------------------------
+    def read_stock(self, skus: list[str]) -> dict[str, int]:
+        """SKU -> the merchant-fulfilled (DEFAULT channel) quantity, one getListingsItem per SKU
+        (STOCK_READ_BATCH_SIZE: the API reads one listing a call), paced by its usage plan. A SKU Amazon
+        does not know (404), or without a DEFAULT quantity (e.g. only FBA), is left out."""
+        if not self.seller_id:
+            raise PermanentError("amazon: credentials.seller_id is required to read listings")
+        found: dict[str, int] = {}
+        for sku in dict.fromkeys(skus):
+            try:
+                body = self.client.get_listings_item(self.seller_id, sku, self.marketplace_ids)
+            except PermanentError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            entries = body.get("fulfillmentAvailability") if isinstance(body, dict) else None
+            quantity = next((e.get("quantity") for e in entries or [] if isinstance(e, dict)
+                             and e.get("fulfillmentChannelCode") == "DEFAULT"), None)
+            if isinstance(quantity, int) and not isinstance(quantity, bool):
+                found[sku] = quantity
+        return found
+
     def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]:
         """Set fulfillment_availability (DEFAULT = merchant-fulfilled) per SKU in all the connection's
         marketplaces; Amazon validates asynchronously, so ACCEPTED means queued, INVALID carries the issues."""

@@ -87,7 +87,7 @@ def updated_since_in_order(state, since):
 
 def test_the_spec_is_valid_and_the_connector_has_orders_stock_prices_and_fulfilment(world):
     check(SPEC, "amazon")
-    assert capabilities_of(world.connector()) == ["orders", "inventory", "prices", "fulfilment"]
+    assert capabilities_of(world.connector()) == ["orders", "inventory", "stock_levels", "prices", "fulfilment"]
     assert SPEC.sandbox_port == 5103
 
 

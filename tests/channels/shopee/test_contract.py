@@ -233,7 +233,7 @@ def test_the_spec_is_complete_and_its_connector_has_the_claimed_capabilities():
     assert check(SPEC, "shopee") is SPEC and SPEC.sandbox_port == 5105
     connector = ShopeeConnector(Connection("http://127.0.0.1:1", {"partner_id": "1", "partner_key": "k",
                                                                   "shop_id": "2", "access_token": "t"}))
-    assert capabilities_of(connector) == ["orders", "inventory", "prices", "fulfilment", "webhooks"]
+    assert capabilities_of(connector) == ["orders", "inventory", "stock_levels", "prices", "fulfilment", "webhooks"]
 
 
 def test_orders_moved_on_by_time_are_pulled_again_with_their_new_status(sandbox):

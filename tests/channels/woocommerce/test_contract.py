@@ -91,7 +91,7 @@ def visible_ids(app: Any) -> set[str]:
 
 def test_the_spec_registers_the_connector_and_its_sandbox():
     assert SPEC.kind == "woocommerce" and SPEC.sandbox_port == 5102
-    assert set(SPEC.capabilities) == {"orders", "inventory", "prices", "fulfilment", "webhooks"}
+    assert set(SPEC.capabilities) == {"orders", "inventory", "stock_levels", "prices", "fulfilment", "webhooks"}
 
 
 def test_a_full_pull_returns_every_order_exactly_once_over_several_pages(sandbox):
