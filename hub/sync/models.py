@@ -78,6 +78,8 @@ class SyncRun(TenantOwned, Base):
     retries: Mapped[int] = mapped_column(default=0)
     throttled: Mapped[int] = mapped_column(default=0)
     message: Mapped[str] = mapped_column(sa.Text, default="")
+    # What the job found that a count cannot say, e.g. a drift check's differences per SKU.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class QuarantineStatus(enum.StrEnum):

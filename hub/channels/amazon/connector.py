@@ -29,7 +29,7 @@ from hub.timeutil import ensure_utc, utcnow
 # JSON_LISTINGS_FEED through the Feeds API, whose createFeed allows 0.0083 rps — not worth it below thousands.
 STOCK_BATCH_SIZE = 1
 # getListingsItem reads one SKU a call (there is no batch read in the Listings Items API); its usage plan is
-# 5 requests/s, burst 10 (https://developer-docs.amazon.com/sp-api/docs/listings-items-api-rate-limits).
+# 5 requests/s, burst 10 (https://developer-docs.amazon.com/sp-api/docs/listings-items-api-v2021-08-01-reference#getlistingsitem).
 STOCK_READ_BATCH_SIZE = 1
 # Prices go the same way (a replace of /attributes/purchasable_offer): one SKU per patchListingsItem call, paced by
 # its usage plan (client.USAGE_PLANS).

@@ -159,7 +159,7 @@ class AmazonState:
     """Everything the sandbox knows; all access under `lock`."""
 
     def __init__(self, seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None, malformed_order_rate: float = 0.0) -> None:
         self.clock = clock or time.monotonic
         self.faults = faults or Faults(seed=seed)
         self.lock = threading.RLock()
@@ -186,6 +186,11 @@ class AmazonState:
                                       for m, (_, currency, _, _, _) in MARKETPLACES.items()}}
         for _ in range(orders):
             self._generate()
+        # Its own generator, so the rate leaves every other seeded value as it was.
+        faulty = random.Random(f"{seed}-malformed")  # noqa: S311  (test data)
+        for record in self.orders.values():
+            if not record.get("documented") and faulty.random() < malformed_order_rate:
+                record["malformed"] = True
 
     # --- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -282,6 +287,8 @@ class AmazonState:
         order = copy.deepcopy(record["order"])
         if record.get("documented"):
             return order
+        if record.get("malformed"):
+            order.pop("OrderStatus", None)  # required: the connector rejects the order
         status = order["OrderStatus"]
         if status in UNPRICED_STATUSES or status == "Canceled":
             order.pop("OrderTotal", None)
@@ -343,8 +350,11 @@ class AmazonState:
 
 
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
-               faults: Faults | None = None) -> Flask:
-    state = AmazonState(seed=seed, orders=orders, clock=clock, faults=faults)
+               faults: Faults | None = None, malformed_order_rate: float = 0.0) -> Flask:
+    """`malformed_order_rate`: that share of generated orders (seeded) is listed without OrderStatus, which the
+    connector rejects."""
+    state = AmazonState(seed=seed, orders=orders, clock=clock, faults=faults,
+                        malformed_order_rate=malformed_order_rate)
     app = Flask("sandbox-amazon")
     app.extensions["sandbox"] = state
 
@@ -581,9 +591,12 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         offers = [{"marketplace_id": m, "currency": p["currency"], "audience": "ALL",
                    "our_price": [{"schedule": [{"value_with_tax": Decimal(p["amount"])}]}]}
                   for m, p in sorted(listing["prices"].items()) if m in markets]
-        return app.response_class(dumps_exact({"sku": sku, "attributes": {
+        body: dict[str, Any] = {"sku": sku, "attributes": {
             "fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": listing["quantity"]}],
-            "purchasable_offer": offers}}), mimetype="application/json")
+            "purchasable_offer": offers}}
+        if "fulfillmentAvailability" in request.args.get("includedData", "").split(","):
+            body["fulfillmentAvailability"] = [{"fulfillmentChannelCode": "DEFAULT", "quantity": listing["quantity"]}]
+        return app.response_class(dumps_exact(body), mimetype="application/json")
 
     @app.patch("/listings/2021-08-01/items/<seller_id>/<path:sku>")
     @sp_api("patchListingsItem")
