@@ -128,6 +128,7 @@ def upgrade() -> None:
     sa.Column('retries', sa.Integer(), nullable=False),
     sa.Column('throttled', sa.Integer(), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('seller_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_sync_runs_channel_id_channels'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['seller_id'], ['sellers.id'], name=op.f('fk_sync_runs_seller_id_sellers'), ondelete='CASCADE'),
