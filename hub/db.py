@@ -30,6 +30,8 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from hub.jsonexact import dumps_exact, parse_json
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -117,6 +119,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Statement parameters (password hashes, token digests, buyers' addresses) never appear in an
     # exception message or a log line.
     kwargs.setdefault("hide_parameters", True)
+    # Raw marketplace payloads hold Decimal amounts: JSON columns keep them exact both ways.
+    kwargs.setdefault("json_serializer", dumps_exact)
+    kwargs.setdefault("json_deserializer", parse_json)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -153,14 +158,18 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def insert_ignoring_duplicates(session: Session, table: sa.Table, values: dict[str, Any]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on either backend: safe when two transactions race."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The backend's INSERT construct, which has ON CONFLICT on both PostgreSQL and SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return insert
+
+
+def insert_ignoring_duplicates(session: Session, table: sa.Table, values: dict[str, Any]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend: safe when two transactions race."""
+    session.execute(dialect_insert(session)(table).values(**values).on_conflict_do_nothing())
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:

@@ -174,7 +174,18 @@ def movements(session: Session, actor: Actor, product_id: int, limit: int = 200)
 
 def reserve_line(session: Session, actor: Actor, line: OrderLine) -> None:
     """Hold `line.quantity` units, from the highest-priority warehouses first, or raise."""
-    remaining = line.quantity
+    short = reserve_available(session, actor, line)
+    if short:
+        raise InsufficientStock(
+            f"not enough stock for {line.sku}: {line.quantity} ordered, {line.quantity - short} available",
+            fields={f"lines[{line.line_no - 1}].quantity": f"only {line.quantity - short} available"})
+
+
+def reserve_available(session: Session, actor: Actor, line: OrderLine, quantity: int | None = None) -> int:
+    """Hold up to `quantity` (default: the line's) units, highest-priority warehouses first; returns how many
+    could not be held. A marketplace order has already been sold, so its import keeps what it can and the
+    shortfall is flagged (oversold) instead of refused; `reserve_line` refuses instead (orders made here)."""
+    remaining = line.quantity if quantity is None else quantity
     candidates = session.execute(
         sa.select(StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved)
         .join(Warehouse).where(StockLevel.product_id == line.product_id, Warehouse.is_active.is_(True),
@@ -182,6 +193,8 @@ def reserve_line(session: Session, actor: Actor, line: OrderLine) -> None:
         .order_by(Warehouse.priority, Warehouse.id)
     ).all()
     for warehouse_id, available in candidates:
+        if remaining == 0:
+            break
         # `available` may be stale by now: the conditional update is the real check, so step down.
         take = min(available, remaining)
         while take > 0 and not apply_change(session, actor, line.product_id, warehouse_id, Change(
@@ -192,12 +205,8 @@ def reserve_line(session: Session, actor: Actor, line: OrderLine) -> None:
             session.add(StockReservation(seller_id=line.seller_id, order_line_id=line.id,
                                          product_id=line.product_id, warehouse_id=warehouse_id, quantity=take))
             remaining -= take
-        if remaining == 0:
-            session.flush()
-            return
-    raise InsufficientStock(
-        f"not enough stock for {line.sku}: {line.quantity} ordered, {line.quantity - remaining} available",
-        fields={f"lines[{line.line_no - 1}].quantity": f"only {line.quantity - remaining} available"})
+    session.flush()
+    return remaining
 
 
 def _available(session: Session, product_id: int, warehouse_id: int) -> int:

@@ -16,13 +16,11 @@ floats (WooCommerce, Shopee) and a float must never touch an amount.
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -30,6 +28,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from hub.errors import PermanentError, TransientError
+from hub.jsonexact import dumps_exact, parse_json
 from hub.outbound.audit import AuditSink, CallRecord, LogAudit
 
 log = logging.getLogger(__name__)
@@ -223,11 +222,6 @@ class HttpClient:
         raise PermanentError(summary, status=status)
 
 
-def parse_json(text: str) -> Any:
-    """JSON with every non-integer number as a Decimal; ValueError when `text` is not JSON."""
-    return json.loads(text, parse_float=Decimal)
-
-
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped; None if absent or bad."""
     if not value:
@@ -256,20 +250,3 @@ def redact_url(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*:,[]"), ""))
-
-
-def dumps_exact(value: Any) -> str:
-    """JSON text with every Decimal written as the exact number it holds; a float is refused, never sent."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite number: {value}")
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("a float must not be sent as an amount; use Decimal")
-    if isinstance(value, dict):
-        # The separators json.dumps (and so requests' json=) uses: bodies look as they always did.
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {dumps_exact(v)}"
-                               for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(dumps_exact(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
