@@ -81,8 +81,9 @@ def check(order: ChannelOrder) -> None:
     for i, line in enumerate(order.lines):
         if line.quantity <= 0:
             raise MappingError(f"line {i + 1} ({line.sku}): quantity {line.quantity} is not positive")
-        if not line.sku or len(line.sku) > 64:
-            raise MappingError(f"line {i + 1}: SKU must be 1 to 64 characters, got {line.sku!r:.80}")
+        # A line without a SKU (a custom item, a fee) is kept, unmatched, like a SKU no listing knows.
+        if len(line.sku) > 64:
+            raise MappingError(f"line {i + 1}: SKU longer than 64 characters: {line.sku!r:.80}")
     amounts = [order.total, order.subtotal, order.shipping, order.tax, order.discount]
     amounts += [v for line in order.lines for v in (line.unit_price, line.line_total, line.tax, line.discount)]
     if any(v is not None and abs(v) >= AMOUNT_LIMIT for v in amounts):
@@ -146,7 +147,7 @@ def _products_for(session: Session, channel: Channel, skus: set[str]) -> dict[st
 
 
 def _lines(session: Session, channel: Channel, order: ChannelOrder) -> list[OrderLine]:
-    products = _products_for(session, channel, {line.sku for line in order.lines})
+    products = _products_for(session, channel, {line.sku for line in order.lines if line.sku})
     return [OrderLine(
         seller_id=channel.seller_id, line_no=i + 1, sku=line.sku, product_id=products.get(line.sku),
         title=(line.title or line.sku)[:255], quantity=line.quantity, unit_price=_money(line.unit_price),
@@ -171,7 +172,7 @@ def _create(session: Session, channel: Channel, actor: Actor, order_id: int, inc
     notes = [f"imported from {channel.name} as {incoming.status}"]
     if incoming.status in OPEN:
         notes += _reserve(session, actor, order)
-    unmatched = sorted({line.sku for line in order.lines if line.product_id is None})
+    unmatched = sorted({line.sku or "(none)" for line in order.lines if line.product_id is None})
     if unmatched:
         notes.append(f"unmatched SKU {', '.join(unmatched)}: waiting for a mapping")
     _event(order, channel, "imported", "; ".join(notes), after=incoming.status)
