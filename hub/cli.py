@@ -10,10 +10,14 @@ from hub.extensions import hub
 
 
 def register_cli(app: Flask) -> None:
+    from hub.sync.cli import sync_command, worker_command
+
     app.cli.add_command(db_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(create_admin)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(sync_command)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")

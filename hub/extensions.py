@@ -61,3 +61,13 @@ def close_session(exc: BaseException | None) -> None:
         if exc is not None:
             session.rollback()
         session.close()
+
+
+def sync_env():  # -> hub.sync.env.SyncEnv (imported late: the web layer loads connectors only when needed)
+    """The app's sync environment (connectors, credential box, locks), built on first use."""
+    from hub.sync.env import SyncEnv
+
+    app = current_app
+    if "sync" not in app.extensions:
+        app.extensions["sync"] = SyncEnv.build(hub().engine, hub().sessions, app.config)
+    return app.extensions["sync"]

@@ -219,8 +219,11 @@ def ship(session: Session, actor: Actor, order_id: int, data: ShipmentIn, note: 
     if errors or not wanted:
         raise ValidationError("; ".join(errors.values()) or "nothing left to ship", fields=errors)
 
+    # A marketplace order's shipment is reported back to the marketplace (hub.sync.fulfilment); a direct one
+    # has nobody to tell.
     fulfillment = Fulfillment(seller_id=order.seller_id, carrier=data.carrier,
-                              tracking_number=data.tracking_number, user_id=actor.user_id)
+                              tracking_number=data.tracking_number, user_id=actor.user_id,
+                              channel_status="not_needed" if order.channel.kind == DIRECT else "pending")
     order.fulfillments.append(fulfillment)
     for line, quantity, _ in wanted:
         if line.product_id is not None:

@@ -49,9 +49,3 @@ class Pacer:
         if wait:
             self.sleep(wait)
         return wait
-
-    def drain(self) -> None:
-        """The counterpart said the bucket is empty (a 429 came anyway): start again from nothing."""
-        with self._lock:
-            self._tokens = 0.0
-            self._at = max(self._at, self.clock())

@@ -160,6 +160,18 @@ class EbayClient:
         return self._read("POST", f"{INVENTORY}/bulk_update_price_quantity", json_body={"requests": requests},
                           ok=(207,), idempotent=True)  # absolute quantities and prices: safe to send again
 
+    def bulk_get_inventory_item(self, skus: list[str]) -> Any:
+        """POST /sell/inventory/v1/bulk_get_inventory_item {requests: [{sku}]}: up to 25 inventory items at once.
+        Answers `{responses: [{sku, statusCode, inventoryItem: {availability: {shipToLocationAvailability:
+        {quantity}}}, errors}]}`, 200 when every SKU was found and 207 when some were not.
+
+        https://developer.ebay.com/api-docs/sell/inventory/resources/inventory_item/methods/bulkGetInventoryItem
+        (cap: https://developer.ebay.com/api-docs/sell/inventory/types/slr:BulkGetInventoryItem)
+        """
+        return self._read("POST", f"{INVENTORY}/bulk_get_inventory_item",
+                          json_body={"requests": [{"sku": sku} for sku in skus]},
+                          ok=(207,), idempotent=True)  # a read sent by POST: safe to send again
+
     def get_offers(self, sku: str) -> Any:
         """GET /sell/inventory/v1/offer?sku=…: the SKU's offers (offerId, marketplaceId, format, status,
         pricingSummary.price {value, currency}). A 404 (no offer for the SKU) returns eBay's `{errors: […]}` body.

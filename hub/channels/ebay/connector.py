@@ -34,6 +34,10 @@ from hub.money import CurrencyError, minor_units
 from hub.timeutil import ensure_utc, utcnow
 
 STOCK_BATCH_LIMIT = 25  # bulkUpdatePriceQuantity takes at most 25 SKUs per call
+# bulkGetInventoryItem reads at most 25 inventory items per call
+# (https://developer.ebay.com/api-docs/sell/inventory/types/slr:BulkGetInventoryItem). getInventoryItems
+# (GET /inventory_item) only pages through the whole inventory, with no SKU filter.
+STOCK_READ_LIMIT = 25
 PRICE_BATCH_LIMIT = 25  # …and at most 25 offers per call: a price batch holds at most 25 offers in all
 MAX_PAGE_SIZE = 1000  # getOrders `limit` maximum
 DEFAULT_PAGE_SIZE = 200
@@ -156,6 +160,24 @@ class EbayConnector:
             for sku in batch:
                 results[sku] = self._item_result(sku, answered.get(sku, []))
         return [results[sku] for sku in skus]
+
+    def read_stock(self, skus: list[str]) -> dict[str, int]:
+        """SKU -> shipToLocationAvailability.quantity, STOCK_READ_LIMIT SKUs per bulkGetInventoryItem; a SKU eBay
+        answers without a 200 (not found) or without a quantity is left out."""
+        unique = list(dict.fromkeys(skus))
+        found: dict[str, int] = {}
+        for first in range(0, len(unique), STOCK_READ_LIMIT):
+            batch = unique[first:first + STOCK_READ_LIMIT]
+            body = self.client.bulk_get_inventory_item(batch)
+            for response in (body.get("responses") or []) if isinstance(body, dict) else []:
+                sku = response.get("sku") if isinstance(response, dict) else None
+                if sku not in batch or response.get("statusCode") != 200:
+                    continue
+                item = response.get("inventoryItem") or {}
+                quantity = ((item.get("availability") or {}).get("shipToLocationAvailability") or {}).get("quantity")
+                if isinstance(quantity, int) and not isinstance(quantity, bool):
+                    found[sku] = quantity
+        return found
 
     @staticmethod
     def _item_result(sku: str, responses: list[dict[str, Any]]) -> PushResult:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ import requests
 
 from hub.errors import PermanentError, TransientError
 from hub.outbound.audit import AuditSink, LogAudit
-from hub.outbound.http import HttpClient, RetryPolicy
+from hub.outbound.http import HttpClient, Response, RetryPolicy
+from hub.outbound.pacing import Pacer
 
 SERVICE = "shopee"
 PAGE_SIZE_MAX = 100  # get_order_list page_size
@@ -41,6 +43,11 @@ OPTIONAL_ORDER_FIELDS = (
     "package_list,shipping_carrier,payment_method,total_amount,invoice_data,order_chargeable_weight_gram"
 )
 PUBLIC_PATHS = frozenset({"/api/v2/auth/access_token/get", "/api/v2/auth/token/get"})
+# Client-side pacing: Shopee publishes no per-endpoint limits for v2, only (v1 error table) that more than 1000
+# calls a minute are banned for an hour; the sandbox enforces 10/s with a burst of 20 (hub/sandbox/shopee), so
+# the client keeps to that. Connection.options["rate_limit"] = (rate, burst) overrides it.
+RATE_PER_SECOND = 10.0
+RATE_BURST = 20.0
 # Envelope errors worth retrying; error_too_many_request is Shopee's throttling error (v1 error table, HTTP 429).
 TRANSIENT_ERRORS = frozenset({"error_server", "error_busy", "error_inner", "error_inner_error", "error_network",
                               "error_too_many_request"})
@@ -48,6 +55,16 @@ TRANSIENT_ERRORS = frozenset({"error_server", "error_busy", "error_inner", "erro
 # report; "invalid_access_token" is accepted too.
 TOKEN_ERRORS = frozenset({"invalid_acceess_token", "invalid_access_token"})
 DOCS = "https://open.shopee.com/documents/v2/"
+
+
+def is_throttled(response: Response) -> bool:
+    """An envelope saying error_too_many_request under a 2xx status (HTTP 429 is counted by HttpClient)."""
+    if response.status >= 300 or "error_too_many_request" not in response.text:
+        return False
+    try:
+        return json.loads(response.text).get("error") == "error_too_many_request"
+    except (ValueError, AttributeError):
+        return False
 
 
 class ShopeeError(PermanentError):
@@ -77,15 +94,17 @@ class ShopeeClient:
     def __init__(self, base_url: str, *, partner_id: str, partner_key: str, shop_id: str, access_token: str,
                  refresh_token: str = "", audit: AuditSink | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time, retry: RetryPolicy | None = None,
-                 on_tokens: Callable[[Tokens], None] | None = None):
+                 on_tokens: Callable[[Tokens], None] | None = None, pacer: Pacer | None = None):
         self.partner_id = str(partner_id)
         self.partner_key = partner_key
         self.shop_id = str(shop_id)
         self.tokens = Tokens(access_token, refresh_token)
         self.clock = clock
         self.on_tokens = on_tokens
+        # The pacer waits before each attempt, ahead of signing, so the signed timestamp is the sending time.
         self.http = HttpClient(base_url, SERVICE, audit=audit or LogAudit(), prepare=self._sign, sleep=sleep,
-                               retry=retry or RetryPolicy())
+                               retry=retry or RetryPolicy(), pace=pacer.acquire if pacer else None,
+                               throttled=is_throttled)
 
     # --- signing and the envelope ------------------------------------------------------------
     def _sign(self, prepared: requests.PreparedRequest) -> None:

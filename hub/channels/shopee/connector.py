@@ -36,6 +36,8 @@ from hub.channels.shopee.client import (
     ORDER_WINDOW_SECONDS,
     PAGE_SIZE_MAX,
     PRICE_LIST_MAX,
+    RATE_BURST,
+    RATE_PER_SECOND,
     ShopeeClient,
     ShopeeError,
     Tokens,
@@ -43,9 +45,12 @@ from hub.channels.shopee.client import (
 from hub.channels.values import MappingError
 from hub.errors import PermanentError
 from hub.money import CurrencyError, minor_units
+from hub.outbound.pacing import Pacer
 
 ORDER_STATUS_PUSH = 3  # Push Mechanism code of "Order Status Update Push"
 
+# Items per get_item_base_info when reading stock back: its cap (item_id_list, 50).
+STOCK_READ_BATCH = ITEM_BASE_INFO_BATCH_MAX
 STOCK_PACE_SECONDS = 0.2  # between update_stock calls: one item per call, limits unpublished
 PRICE_PACE_SECONDS = 0.2  # between update_price calls: one item per call, limits unpublished
 MAX_EMPTY_WINDOWS_PER_CALL = 100  # windows skipped in one pull_orders call before returning an empty page
@@ -75,11 +80,13 @@ class ShopeeConnector:
         creds = connection.credentials
         self.connection = connection
         self.clock = connection.options.get("clock", time.time)
+        rate, burst = connection.options.get("rate_limit") or (RATE_PER_SECOND, RATE_BURST)
         self.client = ShopeeClient(
             connection.base_url, partner_id=creds["partner_id"], partner_key=creds["partner_key"],
             shop_id=creds["shop_id"], access_token=creds.get("access_token", ""),
             refresh_token=creds.get("refresh_token", ""), audit=connection.audit, sleep=connection.sleep,
-            clock=self.clock, on_tokens=self._tokens_refreshed)
+            clock=self.clock, on_tokens=self._tokens_refreshed, pacer=Pacer(rate, burst, connection.clock,
+                                                                           connection.sleep))
         self.on_tokens = connection.options.get("on_tokens")
         self.refreshed_tokens: Tokens | None = None  # the latest refresh, for the sync engine to store
         self.pace = float(connection.options.get("stock_pace_seconds", STOCK_PACE_SECONDS))
@@ -183,6 +190,32 @@ class ShopeeConnector:
                     found.setdefault(str(info["item_sku"]), (item_id, 0))
         self._sku_map = found
         return found
+
+    def read_stock(self, skus: list[str]) -> dict[str, int]:
+        """SKU -> seller stock (summed over the shop's locations). Items without variants are read
+        STOCK_READ_BATCH at a time through get_item_base_info; an item with variants by one get_model_list,
+        which answers all its models. A SKU the shop does not have is left out."""
+        known = self.sku_map()
+        wanted = [s for s in dict.fromkeys(skus) if s in known]
+        plain = {known[s][0]: s for s in wanted if known[s][1] == 0}
+        by_item: dict[int, dict[int, str]] = defaultdict(dict)
+        for sku in wanted:
+            if known[sku][1]:
+                by_item[known[sku][0]][known[sku][1]] = sku
+        found: dict[str, int] = {}
+        ids = list(plain)
+        for start in range(0, len(ids), STOCK_READ_BATCH):
+            infos = self.client.get_item_base_info(ids[start:start + STOCK_READ_BATCH])
+            for info in (infos.get("response") or {}).get("item_list") or []:
+                stock = _seller_stock(info)
+                if info.get("item_id") in plain and stock is not None:
+                    found[plain[info["item_id"]]] = stock
+        for item_id, models in by_item.items():
+            for model in (self.client.get_model_list(item_id).get("response") or {}).get("model") or []:
+                stock = _seller_stock(model)
+                if model.get("model_id") in models and stock is not None:
+                    found[models[model["model_id"]]] = stock
+        return {s: found[s] for s in wanted if s in found}
 
     def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]:
         """Group SKUs by item (update_stock takes one item per call, all its models at once) and pace the calls."""
@@ -316,6 +349,17 @@ class ShopeeConnector:
         if rejected:
             raise MappingError(f"{order_sn}: {rejected[0][1]}")
         return orders
+
+
+def _seller_stock(entry: dict[str, Any]) -> int | None:
+    """`stock_info_v2.seller_stock[].stock`, summed over locations; None when the entry has none."""
+    rows = (entry.get("stock_info_v2") or {}).get("seller_stock")
+    if not isinstance(rows, list) or not rows:
+        return None
+    stocks = [r.get("stock") for r in rows if isinstance(r, dict)]
+    if not stocks or not all(isinstance(v, int) and not isinstance(v, bool) for v in stocks):
+        return None
+    return sum(stocks)
 
 
 def _model_results(response: dict, rows: list[tuple[str, int]]) -> dict[str, PushResult]:

@@ -12,6 +12,7 @@ steady state no query is throttled at all. A THROTTLED answer is marked `throttl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 from hub.errors import PermanentError, TransientError
 from hub.outbound.http import HttpClient, Response
+from hub.outbound.pacing import SAFETY_SECONDS
 
 API_VERSION = "2025-01"
 MAX_PAGE = 250  # `first` may not exceed 250 on any connection
@@ -35,6 +37,8 @@ THROTTLE_RETRIES = 5
 ORDER_PAGE = 10
 LINE_PAGE = 8
 MORE_LINES_PAGE = 90
+ORDER_NODE_COST = 14 + 2 + LINE_PAGE * 10  # requested cost of one order node, its first lines included
+MORE_LINES_COST = 3 + MORE_LINES_PAGE * 10  # requested cost of one ORDER_LINE_ITEMS_QUERY
 MONEY = "{ presentmentMoney { amount currencyCode } }"
 LINE_ITEM_FIELDS = f"""
   id sku title quantity
@@ -138,10 +142,11 @@ class ShopifyClient:
     def __post_init__(self) -> None:
         self.http.throttled = is_throttled
 
-    def wait_for_bucket(self, query: str) -> float:
+    def wait_for_bucket(self, query: str, estimate: float | None = None) -> float:
         """Sleep until the bucket, as the last answer left it and refilled since, covers what `query` cost the
-        last time it was sent (nothing known: no wait). Returns the seconds slept."""
-        expected = self.requested.get(query)
+        last time it was sent, or the caller's `estimate` before then (neither: no wait). Returns the seconds
+        slept."""
+        expected = self.requested.get(query, estimate)
         status = (self.last_cost or {}).get("throttleStatus") or {}
         if expected is None or self.sleep is None or not status:
             return 0.0
@@ -157,8 +162,8 @@ class ShopifyClient:
         available = min(ceiling or math.inf, available + (now - self.last_cost_at) * rate)
         if available >= expected:
             return 0.0
-        # Rounded up to the hundredth, as throttle_wait: never a hair short of what the bucket needs.
-        wait = math.ceil((expected - available) / rate * 100) / 100
+        # A hair longer than the arithmetic: clocks and float rounding must not leave the bucket a point short.
+        wait = (expected - available) / rate + SAFETY_SECONDS
         self.sleep(wait)
         return wait
 
@@ -167,14 +172,14 @@ class ShopifyClient:
         return f"/admin/api/{self.api_version}/graphql.json"
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None, *,
-                repeatable: bool = False) -> dict[str, Any]:
+                repeatable: bool = False, estimate: float | None = None) -> dict[str, Any]:
         """One GraphQL call; THROTTLED answers are waited out and retried, other errors raised. A query whose
         answer arrives cut short is asked again; a mutation only when `repeatable` (it sets absolute values, so
         applying it twice changes nothing more), since it may already have been applied.
         https://shopify.dev/docs/api/admin-graphql#endpoints and https://shopify.dev/docs/api/usage/limits"""
         attempt = 0
         while True:
-            self.wait_for_bucket(query)
+            self.wait_for_bucket(query, estimate)
             body, _ = self.http.request_json("POST", self.path,
                                              json_body={"query": query, "variables": variables or {}},
                                              headers={"X-Shopify-Access-Token": self.access_token},
@@ -184,10 +189,8 @@ class ShopifyClient:
             self.last_cost = (body.get("extensions") or {}).get("cost")
             self.last_cost_at = self.clock()
             if isinstance(self.last_cost, dict) and self.last_cost.get("requestedQueryCost") is not None:
-                try:
+                with contextlib.suppress(TypeError, ValueError):
                     self.requested[query] = float(self.last_cost["requestedQueryCost"])
-                except (TypeError, ValueError):
-                    pass
             errors = body.get("errors")
             if not errors:
                 return body
@@ -203,12 +206,14 @@ class ShopifyClient:
     def orders_page(self, *, first: int, after: str | None, search: str) -> dict[str, Any]:
         """`orders(first, after, query, sortKey: UPDATED_AT)`, one page.
         https://shopify.dev/docs/api/admin-graphql/latest/queries/orders"""
-        return self.graphql(ORDERS_QUERY, {"first": min(first, MAX_PAGE), "after": after, "query": search})
+        first = min(first, MAX_PAGE)
+        return self.graphql(ORDERS_QUERY, {"first": first, "after": after, "query": search},
+                            estimate=2 + first * ORDER_NODE_COST)
 
     def order_line_items(self, order_gid: str, after: str | None) -> dict[str, Any]:
         """`order(id) { lineItems(first, after) }`: the lines of an order beyond the first LINE_PAGE.
         https://shopify.dev/docs/api/admin-graphql/latest/queries/order"""
-        return self.graphql(ORDER_LINE_ITEMS_QUERY, {"id": order_gid, "after": after})
+        return self.graphql(ORDER_LINE_ITEMS_QUERY, {"id": order_gid, "after": after}, estimate=MORE_LINES_COST)
 
     def variants_by_sku(self, skus: list[str]) -> dict[str, Any]:
         """`productVariants(query: "sku:'A' OR sku:'B'")`, for the inventory item ids of SKUs.

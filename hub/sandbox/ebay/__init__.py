@@ -16,7 +16,11 @@ Speaks closely enough that the real connector runs unchanged against it:
   `GET /sell/inventory/v1/offer?sku=…` (getOffers) and `GET /sell/inventory/v1/inventory_item/{sku}`.
 - Daily call quotas per API (https://developer.ebay.com/develop/api/sell/api_call_limits): once spent,
   HTTP 429 with errorId 2001 "Too many requests" until the next (UTC) day. No rate-limit headers, as eBay.
-- Faults (hub.sandbox.faults): 500s, 429 bursts, latency, bodies cut in half, an order repeated across pages.
+- `POST /sell/inventory/v1/bulk_get_inventory_item` (bulkGetInventoryItem: at most 25 SKUs; per-SKU statusCode,
+  200 or 207).
+- Faults (hub.sandbox.faults): 500s, 429 bursts, latency, bodies cut in half, an order repeated across pages;
+  `malformed_order_rate` orders served without orderPaymentStatus. `POST /_sandbox/advance {"count"}` ships
+  that many open orders now.
 
 Error ids other than 1001, 2001 and 25710 are the sandbox's own choice (marked below); bodies have eBay's
 shape `{errors: [{errorId, domain, category, message}]}`.
@@ -87,13 +91,35 @@ class EbayState:
     usage: dict[tuple[str, date], int] = field(default_factory=dict)
     token_seconds: int = TOKEN_SECONDS
     lock: threading.RLock = field(default_factory=threading.RLock)
+    malformed: set[str] = field(default_factory=set)  # orders served without orderPaymentStatus
 
-    def seed(self, seed: int, count: int) -> None:
+    def advance(self, count: int, seed: int = 0) -> list[str]:
+        """Time passes: `count` paid, unshipped, uncancelled orders are shipped in full now (a fulfilment each)."""
         rng = random.Random(seed)  # noqa: S311  (demo data)
+        with self.lock:
+            open_ids = sorted(i for i, o in self.orders.items() if o["orderFulfillmentStatus"] == "NOT_STARTED"
+                              and o["orderPaymentStatus"] == "PAID"
+                              and o["cancelStatus"]["cancelState"] == "NONE_REQUESTED")
+            chosen = rng.sample(open_ids, min(count, len(open_ids)))
+            for order_id in chosen:
+                order = self.orders[order_id]
+                for line in order["lineItems"]:
+                    line["lineItemFulfillmentStatus"] = "FULFILLED"
+                self._record(order, [{"lineItemId": ln["lineItemId"], "quantity": ln["quantity"]}
+                                     for ln in order["lineItems"]], self.now_text(), "USPS",
+                             f"9400{rng.randrange(10 ** 17):017d}")
+                self.touch(order_id, orderFulfillmentStatus="FULFILLED")
+            return chosen
+
+    def seed(self, seed: int, count: int, malformed_order_rate: float = 0.0) -> None:
+        rng = random.Random(seed)  # noqa: S311  (demo data)
+        faulty = random.Random(f"{seed}-malformed")  # noqa: S311  (its own: other seeded data stays as it was)
         now = self.clock()
         for index in range(count):
             order = data.make_order(rng, index, now)
             self.orders[order["orderId"]] = order
+            if faulty.random() < malformed_order_rate:
+                self.malformed.add(order["orderId"])
             for line in order["lineItems"]:
                 if line["lineItemFulfillmentStatus"] == "FULFILLED":
                     self._record(order, [{"lineItemId": line["lineItemId"], "quantity": line["quantity"]}],
@@ -137,9 +163,11 @@ class EbayState:
 
 
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], datetime] | None = None,
-               faults: Faults | None = None) -> Flask:
+               faults: Faults | None = None, malformed_order_rate: float = 0.0) -> Flask:
+    """`malformed_order_rate`: that share of orders (seeded) is served without orderPaymentStatus, which the
+    connector rejects."""
     state = EbayState(clock=clock or utcnow, faults=faults or Faults(seed=seed))
-    state.seed(seed, orders)
+    state.seed(seed, orders, malformed_order_rate)
     app = Flask("sandbox-ebay")
     app.extensions["sandbox"] = state
 
@@ -196,7 +224,10 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], datetime] 
 
     # --- Fulfillment API --------------------------------------------------------------------------
     def visible(order: dict[str, Any]) -> dict[str, Any]:
-        return copy.deepcopy(order)
+        shown = copy.deepcopy(order)
+        if order["orderId"] in state.malformed:
+            del shown["orderPaymentStatus"]
+        return shown
 
     @app.get("/sell/fulfillment/v1/order")
     def get_orders() -> Response:
@@ -414,14 +445,35 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], datetime] 
         status = 200 if all(r["statusCode"] == 200 for r in responses) else 207
         return answer({"responses": responses}, status)
 
+    def inventory_item(sku: str) -> dict[str, Any]:
+        return {"sku": sku, "availability": {"shipToLocationAvailability": {"quantity": state.inventory[sku]}},
+                "condition": "NEW", "product": {"title": sku}}
+
     @app.get("/sell/inventory/v1/inventory_item/<path:sku>")
     def get_inventory_item(sku: str) -> Response:
         if (refused := gate("inventory")) is not None:
             return refused
         if sku not in state.inventory:
             return answer({"errors": [not_found]}, 404)
-        return answer({"sku": sku, "availability": {"shipToLocationAvailability": {"quantity": state.inventory[sku]}},
-                       "condition": "NEW", "product": {"title": sku}})
+        return answer(inventory_item(sku))
+
+    @app.post("/sell/inventory/v1/bulk_get_inventory_item")
+    def bulk_get_inventory_item() -> Response:
+        if (refused := gate("inventory")) is not None:
+            return refused
+        body = request.get_json(silent=True)
+        items = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items or len(items) > BULK_LIMIT:
+            return error(400, 25709, f"Send 1 to {BULK_LIMIT} requests", domain="API_INVENTORY")  # id: sandbox's
+        responses = []
+        with state.lock:
+            for item in items:
+                sku = item.get("sku") if isinstance(item, dict) else None
+                if isinstance(sku, str) and sku in state.inventory:
+                    responses.append({"statusCode": 200, "sku": sku, "inventoryItem": inventory_item(sku)})
+                else:
+                    responses.append({"statusCode": 404, "sku": sku, "errors": [not_found]})
+        return answer({"responses": responses}, 200 if all(r["statusCode"] == 200 for r in responses) else 207)
 
     # --- sandbox controls -------------------------------------------------------------------------
     @app.get("/_sandbox/state")
@@ -438,6 +490,11 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], datetime] 
         except (TypeError, ValueError) as exc:
             return answer({"error": str(exc)}, 400)
         return answer({"ok": True})
+
+    @app.post("/_sandbox/advance")
+    def sandbox_advance() -> Response:
+        knobs = request.get_json(silent=True) or {}
+        return answer({"moved": state.advance(int(knobs.get("count", 10)), int(knobs.get("seed", 0)))})
 
     @app.post("/_sandbox/touch/<order_id>")
     def sandbox_touch(order_id: str) -> Response:

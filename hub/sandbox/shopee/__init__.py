@@ -202,13 +202,23 @@ def _seed_prices(state: ShopeeState) -> None:
             state.prices[(item_id, model_id)] = _money(base * scale, decimals)
 
 
+def _stock_info(stock: int) -> dict[str, Any]:
+    """stock_info_v2 as get_item_base_info and get_model_list give it: one seller location, nothing reserved.
+    https://open.shopee.com/documents/v2/v2.product.get_item_base_info?module=89&type=1"""
+    return {"summary_info": {"total_reserved_stock": 0, "total_available_stock": stock},
+            "seller_stock": [{"location_id": "", "stock": stock}]}
+
+
 def _price_info(currency: str, price: Decimal) -> dict[str, Any]:
     return {"currency": currency, "original_price": price, "current_price": price,
             "inflated_price_of_original_price": price, "inflated_price_of_current_price": price}
 
 
 def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | None = None,
-               faults: Faults | None = None, *, rate: float = 10.0, burst: float = 20.0, region: str = "SG") -> Flask:
+               faults: Faults | None = None, *, rate: float = 10.0, burst: float = 20.0, region: str = "SG",
+               malformed_order_rate: float = 0.0) -> Flask:
+    """`malformed_order_rate`: that share of orders (seeded) is detailed without `currency`, which the connector
+    rejects."""
     clock = clock or time.time
     faults = faults or Faults()
     rng = random.Random(seed)  # noqa: S311  (test data)
@@ -216,6 +226,8 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         raise ValueError(f"unknown Shopee region {region!r}")
     state = ShopeeState(clock=clock, token_expires_at=clock() + ACCESS_TOKEN_SECONDS, region=region)
     _seed_orders(state, rng, orders, int(clock()))
+    faulty = random.Random(f"{seed}-malformed")  # noqa: S311  (its own: other seeded data stays as it was)
+    malformed = {sn for sn in sorted(state.orders) if faulty.random() < malformed_order_rate}
     _seed_prices(state)
     buckets: dict[str, TokenBucket] = {}
     app = Flask("sandbox-shopee")
@@ -325,7 +337,8 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         with state.lock:
             found = [json.loads(json.dumps(state.orders[n], default=_dump), parse_float=Decimal)
                      for n in numbers if n in state.orders]
-        result = [{k: v for k, v in o.items() if k in basic or k in wanted} for o in found]
+        result = [{k: v for k, v in o.items() if (k in basic or k in wanted)
+                   and not (k == "currency" and o["order_sn"] in malformed)} for o in found]
         missing = [n for n in numbers if n not in state.orders]  # reported in `warning`, the rest is answered
         return answer(response={"order_list": result},
                       warning=f"order_sn not found: {','.join(missing)}" if missing else "")
@@ -347,7 +360,8 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         with state.lock:
             return answer(response={"item_list": [
                 {"item_id": i[0], "item_name": i[1], "item_sku": i[2], "item_status": "NORMAL", "has_model": bool(i[4]),
-                 **({} if i[4] else {"price_info": [_price_info(state.currency, state.prices[(i[0], 0)])]})}
+                 **({} if i[4] else {"price_info": [_price_info(state.currency, state.prices[(i[0], 0)])],
+                                     "stock_info_v2": _stock_info(state.stock[(i[0], 0)])})}
                 for i in CATALOGUE if i[0] in ids]})
 
     @app.get("/api/v2/product/get_model_list")
@@ -359,7 +373,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         with state.lock:
             models = [{"model_id": m, "model_sku": sku, "tier_index": [n],
                        "price_info": [_price_info(state.currency, state.prices[(item_id, m)])],
-                       "stock_info_v2": {"seller_stock": [{"stock": state.stock[(item_id, m)]}]}}
+                       "stock_info_v2": _stock_info(state.stock[(item_id, m)])}
                       for n, (m, _, sku) in enumerate(item[4])]
         return answer(response={"tier_variation": [{"name": "Variation", "option_list": [
             {"option": name} for _, name, _ in item[4]]}], "model": models})
@@ -466,6 +480,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         return {"ok": True}
 
     @app.post("/_sandbox/tick")
+    @app.post("/_sandbox/advance")  # the name the other sandboxes use
     def tick():
         """Time passes: `count` orders move one step along Shopee's flow, their update_time set to now."""
         count = int(json_body().get("count", 10))

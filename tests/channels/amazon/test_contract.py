@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -429,3 +430,33 @@ def test_the_documented_confirm_shipment_examples_replay_against_the_sandbox(wor
     accepted = requests.post(url, json=body, headers=headers, timeout=5)
     assert accepted.status_code == 204 and accepted.text == ""
     assert world.state.orders["902-1106328-1059050"]["order"]["OrderStatus"] == "PartiallyShipped"
+
+
+# --- stock read-back (drift check), big and broken sandboxes -----------------------------------------
+
+def test_stock_pushed_reads_back_equal_one_sku_a_call_and_unknown_skus_are_left_out(world):
+    connector = world.connector()
+    skus = sorted(world.state.listings)[:4]
+    assert all(r.ok for r in connector.push_stock([StockUpdate(s, 11 + n) for n, s in enumerate(skus)]))
+    before = len(world.audit.calls)
+    assert connector.read_stock([*skus, "NO-SUCH-SKU"]) == {s: 11 + n for n, s in enumerate(skus)}
+    reads = [c for c in world.audit.calls[before:] if c.service == "amazon"]
+    assert len(reads) == 5 and all("includedData=fulfillmentAvailability" in c.url for c in reads)
+    assert [c.status for c in reads] == [200] * 4 + [404] and not any(c.throttled for c in reads)
+
+
+def test_malformed_orders_are_rejected_among_thousands_in_several_currencies(server):
+    base, mount = server
+    clock = FakeClock(1000.0)
+    started = time.monotonic()
+    mount.app = app = create_app(seed=9, orders=5000, clock=clock, malformed_order_rate=0.05)
+    assert time.monotonic() - started < 5
+    state = app.extensions["sandbox"]
+    broken = {i for i, r in state.orders.items() if r.get("malformed")}
+    assert 150 < len(broken) < 350
+    assert len({r["order"]["OrderTotal"]["CurrencyCode"] for r in state.orders.values()
+                if "OrderTotal" in r["order"]}) >= 4
+    world = World(base, state, clock, Faults(), MemoryAudit())
+    page = world.connector().pull_orders(datetime(2000, 1, 1, tzinfo=UTC))
+    ids = {o.external_id for o in page.orders} | {r[0] for r in page.rejected}
+    assert {r[0] for r in page.rejected} == ids & broken

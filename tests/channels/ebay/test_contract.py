@@ -467,3 +467,41 @@ def test_the_spec_claims_prices():
     from hub.channels.registry import check
 
     assert "prices" in check(SPEC, "ebay").capabilities
+
+
+# --- stock read-back (drift check) ---------------------------------------------------------------------
+
+def test_stock_pushed_reads_back_equal_25_skus_a_call_and_unknown_skus_are_left_out(world, clock):
+    from hub.channels.ebay.connector import STOCK_READ_LIMIT
+
+    state, base = world
+    audit = MemoryAudit()
+    connector = connect(base, clock, audit=audit)
+    skus = sorted(state.inventory)  # 40 SKUs
+    assert [r.ok for r in connector.push_stock([StockUpdate(s, n + 3) for n, s in enumerate(skus)])] == [True] * 40
+    before = len(audit.calls)
+    read = connector.read_stock([*skus, "NO-SUCH-SKU"])
+    assert read == {s: n + 3 for n, s in enumerate(skus)}
+    reads = [c for c in audit.calls[before:] if c.url.endswith("/bulk_get_inventory_item")]
+    assert len(reads) == len(audit.calls[before:]) == -(-41 // STOCK_READ_LIMIT) == 2
+    assert connector.read_stock([]) == {}
+
+
+def test_the_sandbox_refuses_more_than_25_skus_in_one_bulk_get(world, clock):
+    _, base = world
+    connector = connect(base, clock)
+    with pytest.raises(PermanentError):
+        connector.client.bulk_get_inventory_item([f"S{n}" for n in range(26)])
+
+
+def test_malformed_orders_are_rejected_and_advance_ships_orders_now(clock, server):
+    base, mount = server
+    mount.app = app = sandbox.create_app(seed=7, orders=300, clock=clock, malformed_order_rate=0.1)
+    state = app.extensions["sandbox"]
+    orders, rejected, _ = pull_all(connect(base, clock, page_size=100), NOW - timedelta(days=89))
+    assert {r[0] for r in rejected} == state.malformed and 10 < len(state.malformed) < 60
+    assert len(orders) + len(rejected) == 300
+    clock.advance(minutes=5)
+    moved = requests.post(f"{base}/_sandbox/advance", json={"count": 3}, timeout=5).json()["moved"]
+    changed, _, _ = pull_all(connect(base, clock), clock.now - timedelta(minutes=1))
+    assert len(moved) == 3 and set(moved) - state.malformed <= {o.external_id for o in changed}

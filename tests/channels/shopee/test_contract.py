@@ -315,3 +315,61 @@ def test_a_transient_error_inside_an_http_200_envelope_is_retried():
         client = ShopeeClient(base, partner_id="1", partner_key="k", shop_id="2", access_token="t", sleep=sleeps)
         assert client.get_order_detail(["X"])["response"] == {"order_list": []}
     assert len(sleeps) == 1 and not answers
+
+
+# --- stock read-back (drift check), pacing, throttles in the audit, big and broken shops ---------------
+
+def test_stock_pushed_reads_back_equal_and_unknown_skus_are_left_out(sandbox, monkeypatch):
+    from hub.channels.shopee import connector as module
+
+    app, base = sandbox
+    connector, audit, _ = connect(app, base)
+    skus = ["MUG-BLUE", "MUG-RED", "SCARF", "BASKET-L", "CANDLE", "NON-LA"]
+    assert all(r.ok for r in connector.push_stock([StockUpdate(s, 5 + n) for n, s in enumerate(skus)]))
+    monkeypatch.setattr(module, "STOCK_READ_BATCH", 2)  # three items without variants: two base-info calls
+    before = len(audit.calls)
+    assert connector.read_stock([*skus, "NO-SUCH-SKU"]) == {s: 5 + n for n, s in enumerate(skus)}
+    paths = [urlsplit(c.url).path.rsplit("/", 1)[-1] for c in audit.calls[before:]]
+    assert sorted(paths) == ["get_item_base_info"] * 2 + ["get_model_list"] * 2  # MUG and BASKET
+
+
+def test_a_pull_against_the_enforced_limit_is_paced_without_a_single_429():
+    from tests.channels.support import FakeClock
+
+    clock = FakeClock(float(int(time.time())))
+    app = create_app(seed=7, orders=1500, clock=clock, faults=Faults(seed=7))  # 10 calls/s, burst 20
+    with running(app) as base:
+        audit = MemoryAudit()
+        connection = Connection(base_url=base, credentials=app.extensions["sandbox"].credentials,
+                                options={"clock": clock}, audit=audit, sleep=clock.sleep, clock=clock)
+        orders, rejected, _ = pull_all(SPEC.connector(connection), datetime.fromtimestamp(clock.now, UTC)
+                                       - timedelta(days=70))
+    assert len(orders) + len(rejected) == 1500
+    calls = len(audit.calls)
+    assert calls > 40 and [c.status for c in audit.calls] == [200] * calls
+    assert not any(c.throttled for c in audit.calls)
+    least = (calls - 20) / 10  # the burst, then one call a tenth of a second
+    assert least <= sum(clock.slept) <= least + 0.002 * calls
+
+
+def test_a_throttle_in_a_2xx_envelope_is_marked_throttled():
+    from hub.channels.shopee.client import is_throttled
+    from hub.outbound.http import Response
+
+    assert is_throttled(Response(200, {}, '{"error": "error_too_many_request", "message": "slow down"}', "u"))
+    assert not is_throttled(Response(200, {}, '{"error": "", "response": {"note": "error_too_many_request"}}', "u"))
+    assert not is_throttled(Response(429, {}, '{"error": "error_too_many_request"}', "u"))  # HttpClient counts it
+
+
+def test_malformed_orders_are_rejected_among_thousands_in_several_currencies():
+    started = time.monotonic()
+    app = create_app(seed=5, orders=5000, rate=1e6, burst=1e6, malformed_order_rate=0.03)
+    assert time.monotonic() - started < 5
+    state = app.extensions["sandbox"]
+    assert len({o["currency"] for o in state.orders.values()}) >= 5
+    with running(app) as base:
+        connector, _, _ = connect(app, base)
+        page = connector.pull_orders(datetime.now(UTC) - timedelta(days=3))
+    rejected = {r[0] for r in page.rejected}
+    assert rejected and all("currency" in r[1] for r in page.rejected)
+    assert len(page.orders) + len(rejected) <= 100

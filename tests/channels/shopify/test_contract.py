@@ -7,6 +7,7 @@ waited out without waiting.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -580,3 +581,72 @@ def test_the_spec_is_a_valid_plugin_whose_normalize_reads_fixture_bodies():
     bodies = [json.loads((FIXTURES / n).read_text(), parse_float=Decimal)
               for n in ("rest_order_webhook.json", "graphql_orders_page.json")]
     assert [o.external_id for o in SPEC.normalize(bodies)] == ["5683145394617", "5683145427385", "5683145459001"]
+
+
+# --- stock read-back (drift check), pre-emptive pacing, throttles in the audit, big and broken shops -------
+
+def paced_connector(sandbox: Sandbox) -> ShopifyConnector:
+    creds = {"access_token": sandbox.shop.access_token, "api_secret": sandbox.shop.api_secret}
+    return ShopifyConnector(Connection(sandbox.url, creds, audit=sandbox.audit, sleep=sandbox.clock.sleep,
+                                       clock=sandbox.clock))
+
+
+def test_stock_pushed_reads_back_equal_in_batches_and_unknown_skus_are_left_out(sandbox, monkeypatch):
+    connector = sandbox.connector()
+    skus = sorted(sandbox.shop.variants)  # 31 variants, one SKU with a space, a comma and an umlaut
+    assert all(r.ok for r in connector.push_stock([StockUpdate(s, 7 * n) for n, s in enumerate(skus)]))
+    monkeypatch.setattr(connector_module, "STOCK_READ_BATCH", 10)  # the shop has too few SKUs for 50 a query
+    before = len(sandbox.audit.calls)
+    assert connector.read_stock([*skus, "NO-SUCH-SKU"]) == {s: 7 * n for n, s in enumerate(skus)}
+    assert len(sandbox.audit.calls) - before == -(-32 // 10) == 4  # the location is known from the push
+
+
+def test_a_read_at_another_location_gives_that_locations_levels(sandbox):
+    location = "gid://shopify/Location/68000000002"
+    connector = ShopifyConnector(Connection(sandbox.url, {"access_token": sandbox.shop.access_token},
+                                            options={"location_id": location}, sleep=sandbox.clock.sleep))
+    levels = requests.get(f"{sandbox.url}/_sandbox/inventory", timeout=5).json()
+    assert connector.read_stock(["SKU-0001", "SKU-0002"]) == {s: levels[s][location] for s in ("SKU-0001", "SKU-0002")}
+
+
+def test_pages_are_paced_before_the_bucket_runs_dry_so_nothing_is_throttled(sandbox):
+    """Each orders page asks for 962 points of a 1000-point bucket refilled at 100 a second: from the second page
+    on, the connector waits before sending, just as long as the bucket needs."""
+    costs: list[tuple[int, int]] = []  # (requested, charged) per query
+    connector = paced_connector(sandbox)
+    connector.client.http.session.hooks["response"].append(lambda r, *_, **__: costs.append(
+        (lambda c: (c["requestedQueryCost"], c["actualQueryCost"]))(json.loads(r.text)["extensions"]["cost"])))
+    orders, rejected, _ = pull_pages(connector, EPOCH)
+    assert len(orders) + len(rejected) == 120
+    assert not any(c.throttled for c in sandbox.audit.calls) and all(c.status == 200 for c in sandbox.audit.calls)
+    assert len(sandbox.audit.calls) == len(costs) and all(charged is not None for _, charged in costs)
+    # The least time any client needs: before each query the bucket must hold what the query asks for.
+    tokens, least = 1000.0, 0.0
+    for requested, charged in costs:
+        if tokens < requested:
+            least += (requested - tokens) / 100
+            tokens = requested
+        tokens -= charged
+    assert least > 30 and least <= sum(sandbox.clock.slept) <= least + 0.002 * len(costs)
+
+
+def test_a_throttled_answer_is_marked_in_its_audit_record(sandbox):
+    sandbox.faults.update(throttle_burst=2)
+    sandbox.connector().pull_orders(EPOCH)
+    assert [c.throttled for c in sandbox.audit.calls] == [True, True, False]
+
+
+def test_thousands_of_orders_in_several_currencies_with_a_malformed_share(front):
+    mount, url = front
+    started = time.monotonic()
+    clock = FakeClock(SEEDED_UNTIL)
+    mount.app = app = create_app(seed=5, orders=5000, clock=clock, malformed_order_rate=0.01)
+    assert time.monotonic() - started < 5
+    shop: Shop = app.extensions["sandbox"]
+    assert len({o.currency for o in shop.orders.values()}) >= 4
+    broken = {str(n) for n, o in shop.orders.items() if o.malformed}
+    assert 25 < len(broken) < 80
+    connector = paced_connector(Sandbox(url, app, clock))
+    page = connector.pull_orders(EPOCH)
+    ids = {o.external_id for o in page.orders} | {r[0] for r in page.rejected}
+    assert {r[0] for r in page.rejected} == ids & broken

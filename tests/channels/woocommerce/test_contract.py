@@ -411,3 +411,52 @@ def test_per_page_above_one_hundred_is_refused_as_an_invalid_parameter(sandbox):
     client = WooCommerceClient(base_url, CONSUMER_KEY, CONSUMER_SECRET, audit=MemoryAudit(), sleep=lambda s: None)
     answer = client.http.request("GET", "/wp-json/wc/v3/orders", params={"per_page": "101"}, ok=(400,))
     assert answer.status == 400 and answer.json()["code"] == "rest_invalid_param"
+
+
+# --- stock read-back (drift check), pacing, big and broken shops ---------------------------------------
+
+def test_stock_pushed_reads_back_equal_in_batches_and_unknown_skus_are_left_out(sandbox, monkeypatch):
+    from hub.channels.woocommerce import connector as module
+
+    app, base_url = sandbox
+    connector, _ = connect(base_url)
+    skus = [p["sku"] for p in app.extensions["sandbox"].products.values()]  # 6 products
+    assert all(r.ok for r in connector.push_stock([StockUpdate(s, 40 + n) for n, s in enumerate(skus)]))
+    monkeypatch.setattr(module, "STOCK_READ_LIMIT", 4)  # the sandbox has too few products for 100 a call
+    audit = connector.client.http.audit.inner
+    before = len(audit.calls)
+    assert connector.read_stock([*skus, "NO-SUCH-SKU"]) == {s: 40 + n for n, s in enumerate(skus)}
+    assert len(audit.calls) - before == -(-7 // 4) == 2
+
+
+def test_a_rate_limited_shop_is_paced_from_its_ratelimit_headers_without_a_single_429(serve):
+    from tests.channels.support import FakeClock
+
+    clock = FakeClock(float(int(time.time())))
+    app = create_app(seed=7, orders=230, clock=clock, rate_limit=(5, 10))
+    base_url = serve(app)
+    audit = MemoryAudit()
+    connection = Connection(base_url=base_url, credentials={"consumer_key": CONSUMER_KEY,
+                                                            "consumer_secret": CONSUMER_SECRET},
+                            options={"per_page": 10, "wall_clock": clock}, audit=audit, sleep=clock.sleep,
+                            clock=clock)
+    orders, rejected, pages = pull_all(WooCommerceConnector(connection))
+    calls = -(-len(visible_ids(app)) // 10)
+    assert len(orders) + len(rejected) == len(visible_ids(app)) and pages == calls
+    assert [c.status for c in audit.calls] == [200] * calls and not any(c.throttled for c in audit.calls)
+    # 5 calls a 10-second window: a wait for a new window after every fifth call, 10 s each at least.
+    windows = (calls - 1) // 5
+    assert len(clock.slept) == windows and 10 * windows <= sum(clock.slept) <= 11 * windows
+
+
+def test_malformed_orders_are_rejected_into_the_page_and_thousands_of_orders_build_fast(serve):
+    started = time.monotonic()
+    app = create_app(seed=3, orders=5000, malformed_order_rate=0.02)
+    assert time.monotonic() - started < 5
+    state = app.extensions["sandbox"]
+    assert len({o["currency"] for o in state.orders.values()}) >= 4
+    connector, _ = connect(serve(app))
+    orders, rejected, _ = pull_all(connector)
+    visible = {int(i) for i in visible_ids(app)}
+    assert {int(r[0]) for r in rejected} == state.malformed & visible and 50 < len(state.malformed) < 150
+    assert len(orders) == len(visible - state.malformed)
