@@ -84,7 +84,12 @@ def sandbox_group() -> None:
 @click.argument("names", nargs=-1)
 @click.option("--seed", default=42, show_default=True, help="Seed of the generated demo data.")
 @click.option("--orders", "order_count", default=200, show_default=True, help="Orders per sandbox.")
-def serve(names: tuple[str, ...], seed: int, order_count: int) -> None:
+@click.option("--malformed-order-rate", "malformed_order_rate", default=0.0, show_default=True,
+              type=click.FloatRange(0.0, 1.0), help="Share of orders served malformed (for quarantine demos).")
+@click.option("--port", "port", type=click.IntRange(0, 65535), default=None,
+              help="Port to listen on (one sandbox only; 0 picks a free one).")
+def serve(names: tuple[str, ...], seed: int, order_count: int, malformed_order_rate: float,
+          port: int | None) -> None:
     import threading
 
     from werkzeug.serving import make_server
@@ -95,8 +100,10 @@ def serve(names: tuple[str, ...], seed: int, order_count: int) -> None:
     for spec in chosen:
         if spec.sandbox is None:
             raise click.ClickException(f"{spec.kind} has no sandbox")
-        app = spec.sandbox(seed=seed, orders=order_count)
-        server = make_server("127.0.0.1", spec.sandbox_port or 0, app, threaded=True)
+        app = spec.sandbox(seed=seed, orders=order_count, malformed_order_rate=malformed_order_rate)
+        if port is not None and len(chosen) != 1:
+            raise click.ClickException("--port needs exactly one sandbox name")
+        server = make_server("127.0.0.1", port if port is not None else spec.sandbox_port or 0, app, threaded=True)
         servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         click.echo(f"{spec.kind:<12} http://127.0.0.1:{server.server_port}")

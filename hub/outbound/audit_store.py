@@ -26,7 +26,7 @@ class DbAudit:
                 at=call.at, seller_id=self.seller_id, channel_id=self.channel_id, service=call.service,
                 method=call.method, url=call.url, status=call.status, duration_ms=call.duration_ms,
                 attempt=call.attempt, error=call.error[:200], run_id=self.run_id,
-                throttled=call.status == 429 or bool(getattr(call, "throttled", False))))
+                throttled=call.throttled or call.status == 429))
 
 
 def prune(session: Session, older_than_days: int) -> int:

@@ -32,7 +32,7 @@ class CountingAudit:
     def record(self, call: CallRecord) -> None:
         self.calls += 1
         self.retries += call.attempt > 1
-        self.throttled += call.status == 429 or bool(getattr(call, "throttled", False))
+        self.throttled += call.throttled or call.status == 429
         self.inner.record(call)
 
 

@@ -214,3 +214,34 @@ def test_json_bodies_carry_decimals_as_exact_numbers_and_refuse_floats():
     assert sent.headers["Content-Type"] == "application/json"
     with pytest.raises(TypeError, match="float"):
         http.request("POST", "/prices", json_body={"price": 0.1})
+
+
+@responses.activate
+def test_a_429_and_a_throttle_in_a_2xx_body_are_marked_throttled_and_pace_runs_before_every_attempt():
+    responses.get(f"{BASE}/orders", status=429, headers={"Retry-After": "0"})
+    responses.get(f"{BASE}/orders", json={"errors": "slow down"})
+    responses.get(f"{BASE}/orders", json={"ok": True})
+    audit, paced = MemoryAudit(), []
+    http = HttpClient(BASE, "shop", audit=audit, sleep=lambda _: None, pace=lambda: paced.append(1),
+                      throttled=lambda r: "slow down" in r.text,
+                      retry=RetryPolicy(initial_seconds=0, max_seconds=0, jitter_seconds=0))
+    http.request_json("GET", "/orders")
+    http.request_json("GET", "/orders")
+    assert [(c.status, c.throttled) for c in audit.calls] == [(429, True), (200, True), (200, False)]
+    assert len(paced) == 3
+
+
+def test_the_pacer_lets_a_burst_through_then_waits_one_token_at_a_time():
+    from hub.outbound.pacing import SAFETY_SECONDS, Pacer
+
+    now, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(rate=10, burst=20, clock=lambda: now[0], sleep=sleep)
+    waits = [pacer.acquire() for _ in range(25)]
+    assert waits[:20] == [0.0] * 20 and waits[20:] == pytest.approx([0.1] * 5, abs=2 * SAFETY_SECONDS)
+    now[0] += 100  # a long pause refills the bucket to its burst, no further
+    assert [pacer.acquire() for _ in range(20)] == [0.0] * 20 and pacer.acquire() > 0
