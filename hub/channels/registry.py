@@ -33,6 +33,7 @@ class Connection:
     audit: AuditSink = field(default_factory=LogAudit)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic  # seconds, monotonic; tests fake it together with `sleep`
+    timeout: tuple[float, float] = (5.0, 30.0)  # connect, read: for every HTTP call the connector makes
 
 
 @dataclass(frozen=True)

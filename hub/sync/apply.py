@@ -5,7 +5,10 @@
 The unique key (channel_id, external_id) decides between create and update: the INSERT ... ON CONFLICT DO
 NOTHING either makes the row or finds it taken, so two workers, a webhook and a pull racing on one order
 make one row. Versions apply in the order of the marketplace's own updated-at: an older or equal version
-changes nothing, so replays, redeliveries and overlapping pages are harmless.
+changes nothing, so replays, redeliveries and overlapping pages are harmless. Marketplaces that stamp
+seconds (WooCommerce) can change an order twice within one: a different payload with the same updated-at
+is applied, since a pull always returns the marketplace's current state, so polling heals what a
+same-second webhook reordering could get wrong.
 
 Stock follows the marketplace's status: an order that is open when first seen reserves what stock there is
 (the sale has happened: a shortfall is flagged as oversold, not refused); cancelled or refunded releases;
@@ -63,8 +66,9 @@ def apply_order(session: Session, channel: Channel, order: ChannelOrder) -> tupl
         _create(session, channel, actor, new_id, order)
         return Applied.CREATED, new_id
     row = session.scalar(sa.select(Order).where(Order.channel_id == channel.id,
-                                                Order.external_id == order.external_id).with_for_update())
-    if order.updated_at <= row.updated_at:
+                                                Order.external_id == order.external_id).with_for_update(of=Order))
+    if order.updated_at < row.updated_at or (order.updated_at == row.updated_at
+                                              and (order.raw or None) == row.raw_payload):
         return Applied.UNCHANGED, row.id
     changed = _update(session, channel, actor, row, order, values)
     return (Applied.UPDATED if changed else Applied.UNCHANGED), row.id

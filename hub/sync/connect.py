@@ -21,7 +21,7 @@ def open_connector(env: SyncEnv, channel: Channel, audit: AuditSink) -> Any:
     options: dict[str, Any] = dict(channel.options or {})
     options["on_tokens"] = _token_saver(env, channel.id)
     connection = Connection(base_url=channel.base_url, credentials=env.box.open(channel.credentials_encrypted),
-                            options=options, audit=audit, sleep=env.sleep, clock=env.clock)
+                            options=options, audit=audit, sleep=env.sleep, clock=env.clock, timeout=env.timeout)
     return spec.connector(connection)
 
 

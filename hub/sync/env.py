@@ -57,6 +57,7 @@ class SyncEnv:
     # Handed to connectors (Connection.sleep/clock): tests replace both to run rate limits without waiting.
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    timeout: tuple[float, float] = (5.0, 30.0)  # connect, read, for every marketplace call
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -216,11 +217,9 @@ def test_every_run_is_recorded_with_its_counts(env, make_channel, alice):
        ), max_size=12))
 def test_repeated_and_overlapping_pulls_hold_exactly_the_marketplaces_latest_orders(
         env, make_channel, alice, page_size, redeliver, steps):
-    channel = make_channel(alice.seller_id, "woocommerce", "http://unused", name=f"shop {len(steps)}-{id(steps)}")
+    channel = make_channel(alice.seller_id, "woocommerce", "http://unused", name=f"shop {uuid.uuid4().hex[:8]}")
     source = FakeOrderSource(page_size=page_size, redeliver=redeliver)
-    minute = 0
-    for kind, n in steps:
-        minute += 1
+    for minute, (kind, n) in enumerate(steps, start=1):
         if kind == "new":
             source.put(*(channel_order(f"N{minute}-{i}", updated=minute) for i in range(n)))
         elif kind == "bump" and source.orders:

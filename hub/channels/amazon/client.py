@@ -87,10 +87,11 @@ class AmazonClient:
         self._credentials = credentials
         self._sleep = connection.sleep
         self._clock = connection.clock
-        self.http = HttpClient(connection.base_url, service="amazon", audit=connection.audit, sleep=connection.sleep)
+        self.http = HttpClient(connection.base_url, service="amazon", audit=connection.audit, sleep=connection.sleep,
+                               timeout=connection.timeout)
         self._lwa_endpoint = str(connection.options.get("lwa_endpoint") or LWA_ENDPOINT)
         self.lwa = HttpClient(self._lwa_endpoint, service="amazon-lwa", audit=connection.audit,
-                              sleep=connection.sleep)
+                              timeout=connection.timeout, sleep=connection.sleep)
         self._token: str | None = None
         self._token_good_until = 0.0
         self.pacers: dict[str, Pacer] = {}

@@ -54,8 +54,10 @@ class EbayClient:
         self._token: _Token | None = None
         retry = connection.options.get("retry", RetryPolicy())
         self.http = HttpClient(base_url=connection.base_url, service="ebay", audit=connection.audit,
+                               timeout=connection.timeout,
                                prepare=self._authorize, sleep=connection.sleep, retry=retry)
         self.identity = HttpClient(base_url=connection.base_url, service="ebay-identity", audit=connection.audit,
+                                   timeout=connection.timeout,
                                    sleep=connection.sleep, retry=retry, session=self.http.session)
 
     # --- auth -------------------------------------------------------------------------------------

@@ -94,7 +94,8 @@ class ShopeeClient:
     def __init__(self, base_url: str, *, partner_id: str, partner_key: str, shop_id: str, access_token: str,
                  refresh_token: str = "", audit: AuditSink | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time, retry: RetryPolicy | None = None,
-                 on_tokens: Callable[[Tokens], None] | None = None, pacer: Pacer | None = None):
+                 on_tokens: Callable[[Tokens], None] | None = None, pacer: Pacer | None = None,
+                 timeout: tuple[float, float] = (5.0, 30.0)):
         self.partner_id = str(partner_id)
         self.partner_key = partner_key
         self.shop_id = str(shop_id)
@@ -104,7 +105,7 @@ class ShopeeClient:
         # The pacer waits before each attempt, ahead of signing, so the signed timestamp is the sending time.
         self.http = HttpClient(base_url, SERVICE, audit=audit or LogAudit(), prepare=self._sign, sleep=sleep,
                                retry=retry or RetryPolicy(), pace=pacer.acquire if pacer else None,
-                               throttled=is_throttled)
+                               throttled=is_throttled, timeout=timeout)
 
     # --- signing and the envelope ------------------------------------------------------------
     def _sign(self, prepared: requests.PreparedRequest) -> None:

@@ -85,6 +85,7 @@ class ShopeeConnector:
             connection.base_url, partner_id=creds["partner_id"], partner_key=creds["partner_key"],
             shop_id=creds["shop_id"], access_token=creds.get("access_token", ""),
             refresh_token=creds.get("refresh_token", ""), audit=connection.audit, sleep=connection.sleep,
+            timeout=connection.timeout,
             clock=self.clock, on_tokens=self._tokens_refreshed, pacer=Pacer(rate, burst, connection.clock,
                                                                            connection.sleep))
         self.on_tokens = connection.options.get("on_tokens")

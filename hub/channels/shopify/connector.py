@@ -58,6 +58,7 @@ class ShopifyConnector:
         # More orders per page would make the query cost more than the 1000 points one query may cost.
         self.page_size = max(1, min(int(options.get("page_size", ORDER_PAGE)), ORDER_PAGE))
         http = HttpClient(base_url=connection.base_url, service="shopify", audit=connection.audit,
+                          timeout=connection.timeout,
                           sleep=connection.sleep)
         self.client = ShopifyClient(http=http, access_token=connection.credentials.get("access_token", ""),
                                     api_version=options.get("api_version", API_VERSION), sleep=connection.sleep,

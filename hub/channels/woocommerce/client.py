@@ -125,13 +125,14 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 
 class WooCommerceClient:
     def __init__(self, base_url: str, consumer_key: str, consumer_secret: str, *, audit: AuditSink,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 timeout: tuple[float, float] = (5.0, 30.0)) -> None:
         if urlsplit(base_url).scheme == "https":
             prepare: Callable[[requests.PreparedRequest], None] = BasicAuth(consumer_key, consumer_secret)
         else:
             prepare = OAuthSigner(consumer_key, consumer_secret, clock=clock)
         self.http = HttpClient(base_url, "woocommerce", audit=OAuthRedactingAudit(audit), prepare=prepare,
-                               sleep=sleep, pace=self._pace)
+                               sleep=sleep, pace=self._pace, timeout=timeout)
         self.last_rate_limit: dict[str, str] = {}
         self.clock = clock  # wall time (Unix seconds): RateLimit-Reset is a timestamp
         self.sleep = sleep

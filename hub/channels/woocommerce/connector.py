@@ -67,7 +67,7 @@ class WooCommerceConnector:
         credentials = connection.credentials
         self.client = WooCommerceClient(connection.base_url, credentials["consumer_key"],
                                         credentials["consumer_secret"], audit=connection.audit,
-                                        sleep=connection.sleep,
+                                        sleep=connection.sleep, timeout=connection.timeout,
                                         # Unix time, for OAuth timestamps and RateLimit-Reset; tests fake it.
                                         clock=connection.options.get("wall_clock", time.time))
         self.per_page = min(int(connection.options.get("per_page", MAX_PER_PAGE)), MAX_PER_PAGE)
