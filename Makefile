@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HUB_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export HUB_TEST_DATABASE_URL
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean crash-test bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,23 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	@$(BIN)/python scripts/run_tests.py
 
-# A demo seller with catalog, stock and orders in var/hub.sqlite3, served on 127.0.0.1:5000.
+# Kill a pulling worker with SIGKILL at random points and restart it; the suite runs this too (both backends).
+crash-test: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/sync/test_crash.py
+
+# A demo seller with catalog, stock, orders and one channel per marketplace sandbox in var/hub.sqlite3; the
+# sandboxes (127.0.0.1:5101-5105), the sync worker and the dashboard (127.0.0.1:5000) run until Ctrl-C.
 demo: $(STAMP)
 	@mkdir -p var
 	HUB_DEMO=true $(BIN)/hub db upgrade
 	HUB_DEMO=true $(BIN)/hub demo seed
-	HUB_DEMO=true $(BIN)/hub run --host 127.0.0.1 --port 5000
+	HUB_DEMO=true $(BIN)/hub demo run
+
+# The sync engine's figures (README "Sync engine: measured figures"): each script prints its table.
+bench: $(STAMP)
+	$(BIN)/python -m bench.pull_throughput
+	$(BIN)/python -m bench.rate_limit_efficiency
+	$(BIN)/python -m bench.push_efficiency
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .pytest_cache .ruff_cache

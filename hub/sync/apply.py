@@ -51,9 +51,11 @@ class Applied(enum.StrEnum):
     UNCHANGED = "unchanged"
 
 
-def apply_order(session: Session, channel: Channel, order: ChannelOrder) -> tuple[Applied, int]:
+def apply_order(session: Session, channel: Channel, order: ChannelOrder,
+                products: dict[str, int | None] | None = None) -> tuple[Applied, int]:
     """Create or update the hub's copy of `order`; returns what happened and the order's id. Raises
-    MappingError for an order the hub cannot hold (the caller quarantines it)."""
+    MappingError for an order the hub cannot hold (the caller quarantines it). `products` (channel SKU ->
+    product id, from `resolve_skus`) saves the lookups when a whole page is applied."""
     check(order)
     actor = Actor.system(channel.seller_id, label=f"channel {channel.name}")
     values = _order_columns(channel, order)
@@ -63,7 +65,7 @@ def apply_order(session: Session, channel: Channel, order: ChannelOrder) -> tupl
         .returning(Order.id)
     ).scalar_one_or_none()
     if new_id is not None:
-        _create(session, channel, actor, new_id, order)
+        _create(session, channel, actor, new_id, order, products)
         return Applied.CREATED, new_id
     row = session.scalar(sa.select(Order).where(Order.channel_id == channel.id,
                                                 Order.external_id == order.external_id).with_for_update(of=Order))
@@ -130,7 +132,7 @@ def _address(address: object) -> dict[str, object] | None:
     return dataclasses.asdict(address) if address is not None else None  # type: ignore[arg-type]
 
 
-def _products_for(session: Session, channel: Channel, skus: set[str]) -> dict[str, int | None]:
+def resolve_skus(session: Session, channel: Channel, skus: set[str]) -> dict[str, int | None]:
     """Channel SKU -> product id through the channel's listings. A SKU seen for the first time gets a listing,
     linked to the seller's product of the same SKU when there is one, left unmatched (None) otherwise."""
     def listed() -> dict[str, int | None]:
@@ -150,14 +152,23 @@ def _products_for(session: Session, channel: Channel, skus: set[str]) -> dict[st
     return found
 
 
+def _line_rows(session: Session, channel: Channel, order: ChannelOrder,
+               products: dict[str, int | None] | None = None) -> list[dict[str, object]]:
+    wanted = {line.sku for line in order.lines if line.sku}
+    if products is None or not wanted <= products.keys():
+        products = resolve_skus(session, channel, wanted)
+    shipped = order.status in SHIPPED
+    return [{
+        "seller_id": channel.seller_id, "line_no": i + 1, "sku": line.sku, "product_id": products.get(line.sku),
+        "title": (line.title or line.sku)[:255], "quantity": line.quantity, "unit_price": _money(line.unit_price),
+        "discount": _money(line.discount), "tax": _money(line.tax), "line_total": _line_total(line),
+        "external_line_id": line.external_line_id[:64], "quantity_fulfilled": line.quantity if shipped else 0,
+        "quantity_short": 0,
+    } for i, line in enumerate(order.lines)]
+
+
 def _lines(session: Session, channel: Channel, order: ChannelOrder) -> list[OrderLine]:
-    products = _products_for(session, channel, {line.sku for line in order.lines if line.sku})
-    return [OrderLine(
-        seller_id=channel.seller_id, line_no=i + 1, sku=line.sku, product_id=products.get(line.sku),
-        title=(line.title or line.sku)[:255], quantity=line.quantity, unit_price=_money(line.unit_price),
-        discount=_money(line.discount), tax=_money(line.tax), line_total=_line_total(line),
-        external_line_id=line.external_line_id[:64], quantity_fulfilled=0, quantity_short=0,
-    ) for i, line in enumerate(order.lines)]
+    return [OrderLine(**row) for row in _line_rows(session, channel, order)]
 
 
 def _event(order: Order, channel: Channel, kind: str, message: str, before: OrderStatus | None = None,
@@ -166,20 +177,21 @@ def _event(order: Order, channel: Channel, kind: str, message: str, before: Orde
                                    actor=f"channel {channel.name}"[:120], message=message))
 
 
-def _create(session: Session, channel: Channel, actor: Actor, order_id: int, incoming: ChannelOrder) -> None:
-    order = session.get(Order, order_id)
-    order.lines.extend(_lines(session, channel, incoming))
-    session.flush()
-    if incoming.status in SHIPPED:
-        for line in order.lines:
-            line.quantity_fulfilled = line.quantity
+def _create(session: Session, channel: Channel, actor: Actor, order_id: int, incoming: ChannelOrder,
+            products: dict[str, int | None] | None) -> None:
+    # Plain INSERTs, no ORM graph: this runs once per imported order, thousands per pull.
+    rows = _line_rows(session, channel, incoming, products)
+    session.execute(sa.insert(OrderLine), [{**row, "order_id": order_id} for row in rows])
     notes = [f"imported from {channel.name} as {incoming.status}"]
-    if incoming.status in OPEN:
+    if incoming.status in OPEN and any(row["product_id"] for row in rows):
+        order = session.get(Order, order_id)
         notes += _reserve(session, actor, order)
-    unmatched = sorted({line.sku or "(none)" for line in order.lines if line.product_id is None})
+    unmatched = sorted({str(row["sku"]) or "(none)" for row in rows if row["product_id"] is None})
     if unmatched:
         notes.append(f"unmatched SKU {', '.join(unmatched)}: waiting for a mapping")
-    _event(order, channel, "imported", "; ".join(notes), after=incoming.status)
+    session.execute(sa.insert(OrderEvent), [{
+        "seller_id": channel.seller_id, "order_id": order_id, "kind": "imported", "from_status": None,
+        "to_status": incoming.status, "actor": f"channel {channel.name}"[:120], "message": "; ".join(notes)}])
 
 
 def _reserve(session: Session, actor: Actor, order: Order) -> list[str]:

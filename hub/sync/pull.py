@@ -21,7 +21,7 @@ from hub.channels.port import ChannelOrder, OrderPage
 from hub.channels.values import MappingError
 from hub.errors import PermanentError
 from hub.sync import quarantine
-from hub.sync.apply import apply_order
+from hub.sync.apply import apply_order, resolve_skus
 from hub.sync.env import SyncEnv
 from hub.sync.jobs import Progress
 from hub.sync.models import SyncCursor
@@ -79,10 +79,12 @@ def _begin(env: SyncEnv, channel: Channel, since: datetime | None) -> tuple[date
 
 def _apply_page(session: Session, channel: Channel, run: Run, page: OrderPage, cursor: str | None) -> None:
     run.add(fetched=len(page.orders) + len(page.rejected))
+    products = resolve_skus(session, channel, {line.sku for o in page.orders for line in o.lines
+                                               if line.sku and len(line.sku) <= 64})
     for order in page.orders:
         try:
             with session.begin_nested():
-                outcome, _ = apply_order(session, channel, order)
+                outcome, _ = apply_order(session, channel, order, products)
         except (MappingError, IntegrityError, ValueError) as exc:
             _hold(session, channel, run, order.external_id, _reason(exc), order.raw or _describe(order), cursor)
             continue
