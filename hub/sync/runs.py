@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +46,7 @@ class Run:
     audit: CountingAudit
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)  # what a count cannot say (a drift check's SKUs)
 
     def add(self, **amounts: int) -> None:
         for name, amount in amounts.items():
@@ -78,6 +80,7 @@ def _close(sessions: sessionmaker[Session], run: Run, outcome: Outcome, message:
         row.outcome = outcome
         row.finished_at = utcnow()
         row.message = message
+        row.details = run.details
         row.api_calls, row.retries, row.throttled = run.audit.calls, run.audit.retries, run.audit.throttled
         for name, value in run.counts.items():
             setattr(row, name, value)

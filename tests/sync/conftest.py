@@ -11,6 +11,7 @@ from flask import Flask
 from hub.channels.models import Channel
 from hub.sync.env import SyncEnv
 from tests.channels.support import FakeClock
+from tests.sync.push_support import fake_channel, market, shopify, shopify_channel, shopify_front  # noqa: F401
 
 
 @pytest.fixture
