@@ -65,3 +65,31 @@ def test_a_job_running_in_another_worker_is_skipped_not_run_twice(env, make_chan
         result = run_job(env, channel.id, "pull", trigger="cli")
 
     assert result.outcome is Outcome.SKIPPED and "already running" in result.message
+
+
+def test_two_workers_pushing_one_channel_at_once_push_each_quantity_once(env, fake_channel, market, alice):
+    from tests.integration.helpers import stocked_product
+    from tests.sync.push_support import link
+
+    for n in range(12):
+        stocked_product(env.sessions, alice.actor, f"TEA-{n}", {"BER": 5})
+    channel = fake_channel(alice.seller_id)
+    link(env.sessions, channel)
+    started = threading.Event()
+    slow_push = market.push_stock
+
+    def push_stock(updates):  # holds the job long enough for the second worker to arrive
+        started.set()
+        threading.Event().wait(0.5)
+        return slow_push(updates)
+
+    market.push_stock = push_stock
+    results: list = []
+    first = threading.Thread(target=lambda: results.append(run_job(env, channel.id, "push-inventory")))
+    first.start()
+    assert started.wait(10)
+    results.append(run_job(env, channel.id, "push-inventory"))
+    first.join()
+
+    assert sorted(r.outcome for r in results) == sorted([Outcome.OK, Outcome.SKIPPED])
+    assert len(market.stock_updates) == 12
