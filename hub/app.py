@@ -66,6 +66,12 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api)
 
+    from hub.web import csrf
+    from hub.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)  # marketplaces sign their deliveries; they hold no session and no CSRF token
+
     from hub.cli import register_cli
 
     register_cli(app)

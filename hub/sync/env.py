@@ -65,4 +65,4 @@ class SyncEnv:
               registry: channel_registry.Registry | None = None) -> SyncEnv:
         return cls(engine=engine, sessions=sessions, settings=SyncSettings.from_settings(settings),
                    box=CredentialBox.from_settings(settings), registry=registry or channel_registry.load(),
-                   locks=Locks(engine))
+                   locks=Locks(engine, lease_seconds=float(settings.get("SYNC_LEASE_SECONDS", 15))))

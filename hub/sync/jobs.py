@@ -84,12 +84,12 @@ def run_job(env: SyncEnv, channel_id: int, job: Job | str, *, trigger: str = "sc
 def _run(env: SyncEnv, channel: Channel, job: Job, target: str, trigger: str, since: datetime | None,
          progress: Progress | None, connector: Any, options: dict[str, Any]) -> JobResult:
     module, _, name = target.partition(":")
-    work = getattr(importlib.import_module(module), name)
     run_ref: runs.Run | None = None
     error = ""
     try:
         with runs.recorded(env.sessions, channel.seller_id, channel.id, job, trigger) as run:
             run_ref = run
+            work = getattr(importlib.import_module(module), name)
             connector = connector or open_connector(env, channel, run.audit)
             work(env, channel, connector, run, since=since, progress=progress, **options)
     except Exception as exc:  # recorded on the run and the circuit; the scheduler goes on with other channels

@@ -189,7 +189,9 @@ class Locks:
                 conn.execute(sa.insert(Lease).values(name=name, holder=self.holder, expires_at=until))
                 return True
             holder, expires_at = row
-            if holder == self.holder or expires_at <= now or not _holder_alive(holder):
+            # Not re-entrant, as advisory locks on separate connections are not: two threads of one process
+            # (a web process's "sync now") must not both run a job.
+            if expires_at <= now or not _holder_alive(holder):
                 conn.execute(sa.update(Lease).where(Lease.name == name).values(holder=self.holder, expires_at=until))
                 return True
             return False

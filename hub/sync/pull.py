@@ -22,6 +22,7 @@ from hub.channels.values import MappingError
 from hub.errors import PermanentError
 from hub.sync import quarantine
 from hub.sync.apply import apply_order, resolve_skus
+from hub.sync.connect import capable
 from hub.sync.env import SyncEnv
 from hub.sync.jobs import Progress
 from hub.sync.models import SyncCursor
@@ -36,6 +37,12 @@ MAX_PASS_RESTARTS = 1
 def pull_orders(env: SyncEnv, channel: Channel, connector: Any, run: Run, *, since: datetime | None = None,
                 progress: Progress | None = None, **_: Any) -> None:
     """One pass over the orders changed since the watermark (or `since`, for a manual backfill)."""
+    if capable(env, channel, "webhooks"):
+        # Deliveries stored for later (Shopee's pushes need a fetch, which a webhook request must not make)
+        # are applied first, under this job's lock, so the pass below reconciles what they left out.
+        from hub.sync.webhooks import process_pending
+
+        process_pending(env, channel.id)
     start, cursor = _begin(env, channel, since)
     restarts = 0
     while True:

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.accounts.actor import Actor
@@ -87,7 +88,7 @@ def replay(session: Session, actor: Actor, registry: Registry, item_id: int) -> 
             raise MappingError(f"the payload maps to {len(orders)} orders, not one")
         with session.begin_nested():
             outcome, order_id = apply_order(session, channel, orders[0])
-    except (MappingError, KeyError, ValueError, TypeError) as exc:
+    except (MappingError, KeyError, ValueError, TypeError, IntegrityError) as exc:
         item.reason = f"replay failed: {exc}"[:4000]
         item.last_seen_at = utcnow()
         return ReplayResult(False, item.reason)

@@ -23,6 +23,8 @@ NAV = [
     ("catalog.products", "Products"),
     ("stock.levels", "Stock"),
     ("orders.list_orders", "Orders"),
+    ("channels.index", "Channels"),
+    ("quarantine.index", "Quarantine"),
     ("account.profile", "Account"),
 ]
 
@@ -73,8 +75,10 @@ def init_web(app: Flask) -> None:
     from hub.web.account import bp as account_bp
     from hub.web.auth import bp as auth_bp
     from hub.web.catalog import bp as catalog_bp
+    from hub.web.channels import bp as channels_bp
     from hub.web.dashboard import bp as dashboard_bp
     from hub.web.orders import bp as orders_bp
+    from hub.web.quarantine import bp as quarantine_bp
     from hub.web.stock import bp as stock_bp
 
     app.register_blueprint(auth_bp)
@@ -82,6 +86,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(channels_bp)
+    app.register_blueprint(quarantine_bp)
     app.register_blueprint(account_bp)
 
     def wants_json() -> bool:

@@ -11,9 +11,12 @@ from flask import url_for
 
 from hub.accounts.models import ApiToken, Role, User
 from hub.catalog.models import Product
+from hub.channels.models import Channel
 from hub.orders.models import Order
+from hub.sync.models import QuarantinedOrder, QuarantineStatus
 from tests.conftest import PASSWORD
 from tests.web.support import Browser, add_user, browser, dashboard_rules, make_shop, methods, text, token_ids
+from tests.web.test_dashboard_channels_support import make_sync_records
 
 # A valid form for each write, so that a refusal cannot come from bad input instead of the rule tested.
 VALID_FORMS: dict[str, dict[str, str]] = {
@@ -33,11 +36,19 @@ VALID_FORMS: dict[str, dict[str, str]] = {
     "account.seller": {"name": "Renamed", "base_currency": "EUR", "default_locale": "en_GB", "timezone": "UTC"},
     "account.team": {"name": "Newbie", "email": "newbie@example.com", "role": "staff", "password": PASSWORD},
     "account.tokens": {"name": "scanner"},
+    "channels.new_channel": {"kind": "woocommerce", "name": "Woo 2", "currency": "EUR",
+                             "base_url": "https://two.example.com",
+                             "credentials": "consumer_key=ck_1\nconsumer_secret=cs_1"},
+    "channels.settings": {"base_url": "https://shop.example.com", "stock_percent": "90", "timezone": "UTC"},
+    "channels.credentials": {"credentials": "consumer_key=ck_2\nconsumer_secret=cs_2"},
+    "channels.sync_now": {"job": "pull"},
+    "channels.map_sku": {"product_id": "1"},
+    "quarantine.bulk": {"action": "discard", "ids": "1"},
 }
 # Writes to one's own login that any role may make.
 PERSONAL = {"account.profile", "account.password", "account.tokens", "account.revoke_token"}
 # Pages that exist only to make something: a viewer is refused the form itself.
-CREATE_PAGES = {"catalog.new_product", "stock.receive", "stock.adjust", "orders.new_order"}
+CREATE_PAGES = {"catalog.new_product", "stock.receive", "stock.adjust", "orders.new_order", "channels.new_channel"}
 
 
 def _path(app, rule, **ids: int) -> str:
@@ -51,6 +62,13 @@ def _url(app, endpoint: str, **values: int) -> str:
         return url_for(endpoint, **values)
 
 
+def _sync_records_untouched(session, ids: dict[str, int]) -> None:
+    channel = session.get(Channel, ids["channel_id"])
+    assert channel.is_active and channel.base_url == "https://shop.example.com" and channel.stock_percent == 100
+    assert session.get(QuarantinedOrder, ids["item_id"]).status is QuarantineStatus.OPEN
+    assert session.scalar(sa.select(sa.func.count()).select_from(Channel)) >= 2  # the direct one and Woo EU
+
+
 def test_the_dashboard_has_the_routes_these_tests_expect(app):
     endpoints = {rule.endpoint for rule in dashboard_rules(app)}
     assert {"catalog.products", "catalog.edit_product", "stock.levels", "orders.list_orders", "orders.detail",
@@ -60,8 +78,9 @@ def test_the_dashboard_has_the_routes_these_tests_expect(app):
 def test_every_route_that_takes_an_id_answers_404_for_another_sellers_object(app, sessions, alice, bob):
     shop = make_shop(sessions, alice.actor)
     ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
-           "token_id": token_ids(sessions, alice.user_id)[0]}
+           "token_id": token_ids(sessions, alice.user_id)[0], **make_sync_records(app, alice.actor)}
     make_shop(sessions, bob.actor)  # bob has objects of his own, so nothing is 404 for lack of any
+    make_sync_records(app, bob.actor)
     as_bob = browser(app, bob)
     id_routes = {(rule.endpoint, method): rule for rule in dashboard_rules(app) if rule.arguments
                  for method in methods(rule)}
@@ -82,15 +101,16 @@ def test_every_route_that_takes_an_id_answers_404_for_another_sellers_object(app
         assert session.get(Order, shop.order_id).status == "pending"
         assert session.get(User, alice.user_id).is_active
         assert session.scalar(sa.select(ApiToken.revoked_at).where(ApiToken.user_id == alice.user_id)) is None
+        _sync_records_untouched(session, ids)
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_rejected_with_400(app, sessions, alice):
     shop = make_shop(sessions, alice.actor)
     ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
-           "token_id": token_ids(sessions, alice.user_id)[0]}
+           "token_id": token_ids(sessions, alice.user_id)[0], **make_sync_records(app, alice.actor)}
     b = browser(app, alice)
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())
-             and not rule.rule.startswith("/api/")]
+             and not rule.rule.startswith(("/api/", "/webhooks/"))]
     assert len(posts) >= 15
     for rule in posts:
         path = _path(app, rule, **ids)
@@ -103,6 +123,7 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_rejected_with_400(app, ses
     with sessions() as session:
         assert session.get(Order, shop.order_id).status == "pending"
         assert session.scalar(sa.select(sa.func.count()).select_from(Product)) == 1
+        _sync_records_untouched(session, ids)
     assert b.get("/overview").status_code == 200  # still logged in: logout refused too
 
 
@@ -110,7 +131,8 @@ def test_a_viewer_is_refused_every_write_with_403_and_nothing_changes(app, sessi
     shop = make_shop(sessions, alice.actor)
     viewer_id = add_user(sessions, security, alice, Role.VIEWER, "viewer@teas.example.com")
     staff_id = add_user(sessions, security, alice, Role.STAFF, "staff@teas.example.com")
-    ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": staff_id}
+    ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": staff_id,
+           **make_sync_records(app, alice.actor)}
     viewer = browser(app, "viewer@teas.example.com")
     writes = {(rule.endpoint, "POST"): rule for rule in dashboard_rules(app)
               if "POST" in methods(rule) and rule.endpoint not in PERSONAL}
@@ -129,6 +151,7 @@ def test_a_viewer_is_refused_every_write_with_403_and_nothing_changes(app, sessi
         assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 3
         assert session.get(User, staff_id).is_active
         assert session.get(User, viewer_id).role is Role.VIEWER
+        _sync_records_untouched(session, ids)
 
 
 def test_a_viewer_sees_the_pages_without_any_write_buttons(app, sessions, security, alice):

@@ -9,6 +9,7 @@ from hub.catalog.models import Product, StockLevel
 from hub.orders.models import Order
 from tests.web.support import browser, dashboard_rules, field_error, make_shop, methods, stock_row, text
 from tests.web.test_dashboard_access import VALID_FORMS
+from tests.web.test_dashboard_channels_support import make_sync_records
 
 ORDER = VALID_FORMS["orders.new_order"]
 
@@ -154,7 +155,8 @@ JUNK_NAMES = ["lines[0].sku", "lines[99999].quantity", "lines[x].sku", "lines", 
 def test_no_junk_in_any_dashboard_form_ever_causes_a_server_error(app, sessions, alice):
     shop = make_shop(sessions, alice.actor)
     b = browser(app, alice)
-    ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id, "token_id": 1}
+    ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id, "token_id": 1,
+           **make_sync_records(app, alice.actor)}
     posts = [rule for rule in dashboard_rules(app) if "POST" in methods(rule)
              and rule.endpoint not in {"account.password", "account.deactivate_user"}]  # keep the login alive
     failures = []
@@ -170,7 +172,7 @@ def test_no_junk_in_any_dashboard_form_ever_causes_a_server_error(app, sessions,
                 failures.append(f"{path} {form}: {response.status_code}")
     for query in ("q=%00", "q=" + "x" * 5000, "after=1e9", "after=99999999999", "status=%00", "from=9999-12-31",
                   "to=0001-01-01", "country=%00", "q=%25_%5C"):
-        for page in ("/products", "/stock", "/orders"):
+        for page in ("/products", "/stock", "/orders", "/quarantine", "/quarantine?channel=1&"):
             if (response := b.get(f"{page}?{query}")).status_code >= 500:
                 failures.append(f"{page}?{query}: {response.status_code}")
     assert not failures, "\n".join(failures[:20])

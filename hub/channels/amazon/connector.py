@@ -97,21 +97,25 @@ class AmazonConnector:
         if not isinstance(payload, dict) or not isinstance(payload.get("Orders"), list):
             raise PermanentError("amazon: getOrders answered without payload.Orders")
         orders, rejected = [], []
+        # A rejected order is kept as mapping.normalize takes it alone: {"order": ..., "items": [...]}, as
+        # ChannelOrder.raw is; without "items" when getOrderItems was not asked or refused.
         for raw in payload["Orders"]:
             order_id = raw.get("AmazonOrderId", "") if isinstance(raw, dict) else ""
             if not isinstance(raw, dict) or not order_id:
-                rejected.append(("", "an order without AmazonOrderId", raw if isinstance(raw, dict) else {}))
+                rejected.append(("", "an order without AmazonOrderId", {"order": raw}))
                 continue
             try:
                 pages = self.client.all_order_items(order_id)
-                items = [item for page in pages for item in (page.get("payload") or {}).get("OrderItems") or []]
-                orders.append(mapping.map_order(raw, items))
-            except MappingError as exc:
-                rejected.append((order_id, str(exc), raw))
             except PermanentError as exc:
                 if exc.status not in (400, 404):  # refused auth and the like stop the page, not just this order
                     raise
-                rejected.append((order_id, f"getOrderItems refused: {exc}", raw))
+                rejected.append((order_id, f"getOrderItems refused: {exc}", {"order": raw}))
+                continue
+            items = [item for page in pages for item in (page.get("payload") or {}).get("OrderItems") or []]
+            try:
+                orders.append(mapping.map_order(raw, items))
+            except MappingError as exc:
+                rejected.append((order_id, str(exc), {"order": raw, "items": items}))
         token = payload.get("NextToken")
         return OrderPage(tuple(orders), tuple(rejected), encode_cursor(token) if token else None)
 

@@ -2,7 +2,10 @@
 
 An Amazon order arrives in two calls: `getOrders` pages (`{payload: {Orders, NextToken, LastUpdatedBefore}}`)
 and one `getOrderItems` body per order (`{payload: {AmazonOrderId, OrderItems, NextToken}}`, itself paged).
-`normalize` joins them by AmazonOrderId, in any order.
+`normalize` joins them by AmazonOrderId, in any order. It also takes the connector's envelope of one order,
+`{"order": <an Order of getOrders>, "items": [<its OrderItems>]}`: what `ChannelOrder.raw` and a rejected order's
+raw payload hold, so that a stored payload maps again on its own (a quarantine replay). Without "items"
+(getOrderItems refused) the order's lines are not known, and it is not mapped.
 
 Facts used (Orders API v0 reference, https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference,
 model https://github.com/amzn/selling-partner-api-models/blob/main/models/orders-api-model/ordersV0.json):
@@ -68,7 +71,8 @@ def normalize(bodies: list[Any]) -> list[ChannelOrder]:
     """
     orders: dict[str, dict[str, Any]] = {}
     items: dict[str, dict[str, dict[str, Any]]] = {}
-    for index, body in enumerate(bodies):
+    expanded = [(index, part) for index, body in enumerate(bodies) for part in _unwrap(body, index)]
+    for index, body in expanded:
         payload = body.get("payload") if isinstance(body, dict) else None
         if not isinstance(payload, dict):
             raise MappingError(f"body {index}: not an SP-API response with a payload")
@@ -103,6 +107,22 @@ def normalize(bodies: list[Any]) -> list[ChannelOrder]:
         except MappingError as exc:
             raise MappingError(f"order {order_id}: {exc}") from None
     return result
+
+
+def _unwrap(body: Any, index: int) -> list[Any]:
+    """The connector's {"order", "items"} envelope as the getOrders and getOrderItems bodies it stands for; any
+    other body as it is."""
+    if not isinstance(body, dict) or "order" not in body or "payload" in body:
+        return [body]
+    order = body["order"]
+    order_id = order.get("AmazonOrderId") if isinstance(order, dict) else None
+    if not isinstance(order_id, str) or not order_id:
+        raise MappingError(f"body {index}: an order without AmazonOrderId")
+    found = body.get("items")
+    if not isinstance(found, list):
+        raise MappingError(f"order {order_id}: its getOrderItems answer is not in the payload (the order's lines "
+                           "are not known)")
+    return [{"payload": {"Orders": [order]}}, {"payload": {"AmazonOrderId": order_id, "OrderItems": found}}]
 
 
 def map_order(order: dict[str, Any], items: list[dict[str, Any]]) -> ChannelOrder:

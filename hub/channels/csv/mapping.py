@@ -90,6 +90,12 @@ class Options:
                    statuses={str(k).strip().lower(): str(v) for k, v in statuses.items()},
                    country=options.get("country") or None)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The options as `of` takes them (plain JSON), kept in every raw payload so that a replay of that payload
+        alone (`normalize([raw])`) reads it as the pull did."""
+        return {"timezone": self.timezone, "decimal_comma": self.decimal_comma, "statuses": dict(self.statuses),
+                "country": self.country}
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -136,7 +142,9 @@ def read_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
             header = [c.strip().lower() for c in cells]
             _check_header(header)
             continue
-        row: dict[str, Any] = {name: value for name, value in zip(header, cells, strict=False) if name}
+        # Every column of the header, a short row's missing cells blank: the row read alone (a replay) has them all.
+        row: dict[str, Any] = dict.fromkeys((name for name in header if name), "")
+        row.update((name, value) for name, value in zip(header, cells, strict=False) if name)
         if len(cells) > len(header):
             row["__extra__"] = cells[len(header):]
         rows.append((reader.line_num, row))
@@ -306,7 +314,7 @@ def _map(order_id: str, rows: list[dict[str, Any]], options: Options) -> Channel
         ship_to_country=ship_to, buyer_name=_cell(order("buyer_name")),
         buyer_email=_cell(order("buyer_email")) or None, buyer_phone=_cell(order("buyer_phone")) or None,
         shipping_address=shipping_address, billing_address=billing_address, prices_include_tax=include_tax,
-        flags=tuple(flags), raw={"rows": [dict(row) for row in rows]},
+        flags=tuple(flags), raw={"options": options.as_dict(), "rows": [dict(row) for row in rows]},
     )
 
 
@@ -338,7 +346,8 @@ def parse(content: str | Iterable[Mapping[str, Any]], options: Options | None = 
         try:
             orders.append(map_order(order_id, rows, options))
         except MappingError as exc:
-            raw: dict[str, Any] = {"lines": [line for line, _ in members], "rows": [dict(r) for r in rows]}
+            raw: dict[str, Any] = {"options": options.as_dict(), "lines": [line for line, _ in members],
+                                   "rows": [dict(r) for r in rows]}
             if source:
                 raw["file"] = source
             rejected.append((order_id, str(exc), raw))
@@ -346,7 +355,9 @@ def parse(content: str | Iterable[Mapping[str, Any]], options: Options | None = 
 
 
 def _bodies(body: Any, options: Options) -> tuple[Any, Options]:
-    if isinstance(body, Mapping):  # {"options": {...}, "csv": "..."} or {"options": {...}, "rows": [...]}
+    # {"options": {...}, "csv": "..."} or {"options": {...}, "rows": [...]}: the latter is also the raw payload of a
+    # mapped or rejected order (ChannelOrder.raw, OrderPage.rejected), which therefore replays on its own.
+    if isinstance(body, Mapping):
         content = body.get("csv", body.get("rows"))
         return content, Options.of(body.get("options")) if "options" in body else options
     return body, options

@@ -156,7 +156,9 @@ class ShopeeConnector:
             for sn in batch:
                 raw = found.get(sn)
                 if raw is None:
-                    rejected.append((sn, "listed by get_order_list but get_order_detail returned no detail", {}))
+                    # A listed order without its detail, as normalize refuses it alone (so a replay says the same).
+                    rejected.append((sn, "listed by get_order_list but get_order_detail returned no detail",
+                                     {"order_sn": sn}))
                     continue
                 try:
                     orders.append(mapping.map_order(raw))

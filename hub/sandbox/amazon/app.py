@@ -287,9 +287,9 @@ class AmazonState:
         order = copy.deepcopy(record["order"])
         if record.get("documented"):
             return order
+        status = record["order"]["OrderStatus"]
         if record.get("malformed"):
             order.pop("OrderStatus", None)  # required: the connector rejects the order
-        status = order["OrderStatus"]
         if status in UNPRICED_STATUSES or status == "Canceled":
             order.pop("OrderTotal", None)
         if status not in ADDRESS_STATUSES:

@@ -396,7 +396,8 @@ def test_a_malformed_order_is_quarantined_while_the_rest_of_the_page_goes_on(wor
     orders, rejected, _ = pull_all(world.connector(), mark)
     assert sorted(o.external_id for o in orders) == sorted(changed[1:])
     ((order_id, reason, raw),) = rejected
-    assert order_id == broken and "not an amount" in reason and raw["AmazonOrderId"] == broken
+    assert order_id == broken and "not an amount" in reason and raw["order"]["AmazonOrderId"] == broken
+    assert [i["OrderItemId"] for i in raw["items"]] == [i["OrderItemId"] for i in world.state.orders[broken]["items"]]
 
 
 def test_the_documented_get_orders_and_get_order_items_examples_replay_against_sandbox_and_mapping(world):

@@ -1,0 +1,202 @@
+"""`hub worker`: the one process that runs the sync jobs on their schedules.
+
+Any number of workers may run; exactly one leads. APScheduler's job store must not be shared by two
+schedulers, so a worker only starts its scheduler while it holds the lock "scheduler" (an advisory lock
+on PostgreSQL, a heartbeat lease elsewhere, see hub.sync.locks); the others wait as hot standbys, trying
+every WORKER_POLL_SECONDS, and the first to get the lock after the leader dies takes over.
+
+While leading, the worker reconciles the job store with the channels table every WORKER_RECONCILE_SECONDS
+(hub.sync.schedule), and checks every WORKER_POLL_SECONDS that it still leads; when it no longer does, it
+stops its scheduler at once. Each run goes through hub.sync.jobs.run_job, which takes the (channel, job)
+lock, so a run never overlaps another of the same job in any process, leader or not.
+
+Jobs are stored as a textual reference to a function of this module plus (channel id, job): the store
+pickles only that, and the function finds the process's SyncEnv in `_runtime`, set by the Worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from hub.sync.env import SyncEnv
+from hub.sync.jobs import run_job
+from hub.sync.locks import Held, Locks
+from hub.sync.models import Outcome
+from hub.sync.schedule import JobStore, reconcile
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK = "scheduler"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    poll_seconds: float  # standby: how often to try for the lead; leader: how often to check it still leads
+    reconcile_seconds: float
+    threads: int
+    lease_seconds: float  # lease locks (SQLite): a holder that stops renewing loses them after this long
+    audit_days: int
+
+    @classmethod
+    def from_settings(cls, s: Mapping[str, Any]) -> WorkerSettings:
+        # Fallbacks for settings files written before these keys existed.
+        return cls(poll_seconds=float(s.get("WORKER_POLL_SECONDS", 1.0)),
+                   reconcile_seconds=float(s.get("WORKER_RECONCILE_SECONDS", 20.0)),
+                   threads=int(s.get("WORKER_THREADS", 4)),
+                   lease_seconds=float(s.get("SYNC_LEASE_SECONDS", 15.0)),
+                   audit_days=int(s.get("AUDIT_RETENTION_DAYS", 30)))
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    env: SyncEnv
+    settings: WorkerSettings
+
+
+_runtime: _Runtime | None = None
+
+
+def _current() -> _Runtime:
+    if _runtime is None:
+        raise RuntimeError("no worker runs in this process: scheduled jobs need a Worker")
+    return _runtime
+
+
+# --- the functions the job store refers to ------------------------------------------------------------
+
+def scheduled_job(channel_id: int, job: str) -> None:
+    try:
+        result = run_job(_current().env, channel_id, job, trigger="schedule")
+    except Exception:  # logged here: APScheduler's own report would not name the channel
+        log.exception("%s of channel %s raised", job, channel_id)
+        return
+    level = logging.DEBUG if result.outcome is Outcome.SKIPPED else logging.INFO
+    log.log(level, "%s of channel %s: %s%s", job, channel_id, result.outcome.value,
+            f" ({result.message})" if result.message else "")
+
+
+def prune_audit() -> None:
+    from hub.outbound.audit_store import prune
+
+    runtime = _current()
+    with runtime.env.sessions.begin() as session:
+        removed = prune(session, runtime.settings.audit_days)
+    log.info("pruned %d outbound-call audit rows older than %d days", removed, runtime.settings.audit_days)
+
+
+# --- the worker ----------------------------------------------------------------------------------------
+
+class Worker:
+    def __init__(self, env: SyncEnv, settings: Mapping[str, Any]) -> None:
+        self.settings = WorkerSettings.from_settings(settings)
+        self.env = env
+        # The lease length is a setting (short in tests); the job locks of run_job use it too.
+        env.locks = Locks(env.engine, lease_seconds=self.settings.lease_seconds)
+        self.stopping = threading.Event()
+        self.state = "starting"  # standby, leader, stopped: for logs, tests and a health check
+        self.scheduler: BackgroundScheduler | None = None
+
+    def make_scheduler(self) -> BackgroundScheduler:
+        global _runtime
+        _runtime = _Runtime(self.env, self.settings)
+        return BackgroundScheduler(
+            jobstores={"default": JobStore(self.env.engine)},
+            executors={"default": ThreadPoolExecutor(max_workers=self.settings.threads)},
+            # One run per job at a time; runs missed while no worker led are made up once, however late.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_forever(self) -> None:
+        self._handle_signals()
+        holder = self.env.locks.holder
+        standby_said = False
+        while not self.stopping.is_set():
+            try:
+                held = self.env.locks.acquire(LEADER_LOCK)
+            except Exception as exc:  # the database is unreachable: keep trying, without a traceback a second
+                log.warning("asking for the lead failed: %s", exc)
+                held = None
+            if held is None:
+                if not standby_said:
+                    self.state = "standby"
+                    log.info("state: standby (%s waits for the lead)", holder)
+                    standby_said = True
+                self.stopping.wait(self.settings.poll_seconds)
+                continue
+            standby_said = False
+            try:
+                self._lead(held)
+            except Exception:
+                log.exception("the scheduler failed; giving up the lead")
+                self.stopping.wait(self.settings.poll_seconds)  # no tight loop while the database is down
+            finally:
+                try:
+                    held.release()
+                except Exception:
+                    log.exception("releasing the lead failed (it lapses on its own)")
+        self.state = "stopped"
+        log.info("state: stopped (%s)", holder)
+
+    def _lead(self, held: Held) -> None:
+        self.state = "leader"
+        log.info("state: leader (%s runs the schedule)", self.env.locks.holder)
+        scheduler = self.scheduler = self.make_scheduler()
+        scheduler.start()
+        graceful = False
+        try:
+            due = 0.0
+            while True:
+                if self.stopping.is_set():
+                    graceful = True
+                    return
+                if not held.still_held():
+                    log.warning("lost the lead; stopping the scheduler")
+                    return
+                if time.monotonic() >= due:
+                    self._reconcile(scheduler)
+                    due = time.monotonic() + self.settings.reconcile_seconds
+                self.stopping.wait(self.settings.poll_seconds)
+        finally:
+            # Lost: stop submitting at once (runs under way finish under their own locks). Stopping: let
+            # them finish first, so their runs are closed on the record.
+            if scheduler.running:
+                scheduler.shutdown(wait=graceful)
+            self.scheduler = None
+
+    def _reconcile(self, scheduler: BackgroundScheduler) -> None:
+        try:
+            changes = reconcile(self.env, scheduler)
+        except Exception:  # a bad moment of the database; the schedule stands, the next round tries again
+            log.exception("reconciling the schedule failed")
+            return
+        if changes:
+            log.info("schedule: added %s, changed %s, removed %s", list(changes.added), list(changes.changed),
+                     list(changes.removed))
+
+    def _handle_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("%s: stopping after the runs under way (again to stop at once)", signal.Signals(signum).name)
+            self.stopping.set()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
