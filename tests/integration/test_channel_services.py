@@ -25,7 +25,7 @@ from hub.sync.apply import apply_order
 from hub.sync.models import ChannelCircuit, CircuitState, Job, Outcome, SyncRun
 from hub.validation import parse
 from tests.integration.helpers import stocked_product
-from tests.web.test_dashboard_channels_support import make_sync_records, normalize, order_payload
+from tests.web.channels_support import make_sync_records, normalize, order_payload
 
 REGISTRY = channel_registry.load()
 SECRET = "cs_0123456789abcdefSECRET"

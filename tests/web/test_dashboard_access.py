@@ -15,8 +15,8 @@ from hub.channels.models import Channel
 from hub.orders.models import Order
 from hub.sync.models import QuarantinedOrder, QuarantineStatus
 from tests.conftest import PASSWORD
+from tests.web.channels_support import make_sync_records
 from tests.web.support import Browser, add_user, browser, dashboard_rules, make_shop, methods, text, token_ids
-from tests.web.test_dashboard_channels_support import make_sync_records
 
 # A valid form for each write, so that a refusal cannot come from bad input instead of the rule tested.
 VALID_FORMS: dict[str, dict[str, str]] = {

@@ -16,14 +16,14 @@ from hub.channels.secrets import CredentialBox
 from hub.orders.models import Order, OrderLine
 from hub.sync.models import ChannelCircuit, CircuitState, QuarantinedOrder, SyncRun
 from hub.web.channels import runs
-from tests.web.support import add_user, browser, make_shop, text
-from tests.web.test_dashboard_channels_support import (
+from tests.web.channels_support import (
     FAKE,
     SECRET,
     install_fakeshop,
     make_sync_records,
     order_payload,
 )
+from tests.web.support import add_user, browser, make_shop, text
 
 CONNECT = {"kind": "woocommerce", "name": "Woo EU", "currency": "eur", "base_url": "https://shop.example.com/",
            "timezone": "Europe/Berlin", "credentials": f"consumer_key=ck_abcdefghijklmnop\nconsumer_secret={SECRET}",

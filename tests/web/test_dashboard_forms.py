@@ -7,9 +7,9 @@ from flask import url_for
 
 from hub.catalog.models import Product, StockLevel
 from hub.orders.models import Order
+from tests.web.channels_support import make_sync_records
 from tests.web.support import browser, dashboard_rules, field_error, make_shop, methods, stock_row, text
 from tests.web.test_dashboard_access import VALID_FORMS
-from tests.web.test_dashboard_channels_support import make_sync_records
 
 ORDER = VALID_FORMS["orders.new_order"]
 

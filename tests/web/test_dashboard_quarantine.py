@@ -13,8 +13,8 @@ from hub.accounts.models import Role
 from hub.orders.models import Order
 from hub.sync.models import QuarantinedOrder, QuarantineStatus
 from hub.web.channels import runs
+from tests.web.channels_support import ALIASES, FAKE, install_fakeshop, make_sync_records, order_payload
 from tests.web.support import add_user, browser, make_shop, text
-from tests.web.test_dashboard_channels_support import ALIASES, FAKE, install_fakeshop, make_sync_records, order_payload
 
 Q = QuarantineStatus
 
