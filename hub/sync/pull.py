@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 from hub.channels.models import Channel
 from hub.channels.port import ChannelOrder, OrderPage
@@ -32,6 +33,8 @@ from hub.timeutil import ensure_utc, utcnow
 # A crash-resume's stored page cursor may have expired at the marketplace: the pass then starts again from its
 # `since`. Only this many such restarts per run, so a marketplace refusing every cursor cannot loop forever.
 MAX_PASS_RESTARTS = 1
+# A page's transaction lost to a deadlock or a lock timeout is tried again this many times in all.
+PAGE_ATTEMPTS = 4
 
 
 def pull_orders(env: SyncEnv, channel: Channel, connector: Any, run: Run, *, since: datetime | None = None,
@@ -55,11 +58,8 @@ def pull_orders(env: SyncEnv, channel: Channel, connector: Any, run: Run, *, sin
             run.message = "the stored page cursor was refused; the pass started again from its beginning"
             cursor = None
             continue
-        with env.sessions.begin() as session:
-            session.info["seller_id"] = channel.seller_id
-            _apply_page(session, channel, run, page, cursor)
-            _advance(session, channel, page)
-        run.add(pages=1)
+        counts = _commit_page(env, channel, run.id, page, cursor)
+        run.add(pages=1, **counts)
         if progress:
             progress(dict(run.counts))
         if page.next_cursor is None:
@@ -84,8 +84,28 @@ def _begin(env: SyncEnv, channel: Channel, since: datetime | None) -> tuple[date
         return row.pass_since, row.page_cursor
 
 
-def _apply_page(session: Session, channel: Channel, run: Run, page: OrderPage, cursor: str | None) -> None:
-    run.add(fetched=len(page.orders) + len(page.rejected))
+def _commit_page(env: SyncEnv, channel: Channel, run_id: int, page: OrderPage, cursor: str | None) -> dict[str, int]:
+    """Apply the page and move the cursor in one transaction. A deadlock (a webhook applying one of these orders
+    at the same moment, PostgreSQL) or a lock timeout rolls it back whole; it is simply done again."""
+    for attempt in Retrying(retry=retry_if_exception(_lost_a_lock_race), stop=stop_after_attempt(PAGE_ATTEMPTS),
+                            wait=wait_random(0.05, 0.5), reraise=True):
+        with attempt, env.sessions.begin() as session:
+            session.info["seller_id"] = channel.seller_id
+            counts = _apply_page(session, channel, run_id, page, cursor)
+            _advance(session, channel, page)
+    return counts
+
+
+def _lost_a_lock_race(exc: BaseException) -> bool:
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, OperationalError) and (sqlstate in ("40P01", "40001", "55P03")
+                                                  or "database is locked" in str(exc))
+
+
+def _apply_page(session: Session, channel: Channel, run_id: int, page: OrderPage,
+                cursor: str | None) -> dict[str, int]:
+    counts = dict.fromkeys(("fetched", "created", "updated", "unchanged", "quarantined"), 0)
+    counts["fetched"] = len(page.orders) + len(page.rejected)
     products = resolve_skus(session, channel, {line.sku for o in page.orders for line in o.lines
                                                if line.sku and len(line.sku) <= 64})
     for order in page.orders:
@@ -93,18 +113,20 @@ def _apply_page(session: Session, channel: Channel, run: Run, page: OrderPage, c
             with session.begin_nested():
                 outcome, _ = apply_order(session, channel, order, products)
         except (MappingError, IntegrityError, ValueError) as exc:
-            _hold(session, channel, run, order.external_id, _reason(exc), order.raw or _describe(order), cursor)
+            _hold(session, channel, run_id, order.external_id, _reason(exc), order.raw or _describe(order), cursor)
+            counts["quarantined"] += 1
             continue
-        run.add(**{outcome.value: 1})
+        counts[outcome.value] += 1
     for external_id, reason, raw in page.rejected:
-        _hold(session, channel, run, external_id, reason, raw, cursor)
+        _hold(session, channel, run_id, external_id, reason, raw, cursor)
+        counts["quarantined"] += 1
+    return counts
 
 
-def _hold(session: Session, channel: Channel, run: Run, external_id: str, reason: str, raw: dict,
+def _hold(session: Session, channel: Channel, run_id: int, external_id: str, reason: str, raw: dict,
           cursor: str | None) -> None:
     quarantine.hold(session, channel, reason=reason, payload=raw if isinstance(raw, dict) else {"raw": raw},
-                    external_id=external_id, run_id=run.id, source="pull", page_cursor=cursor)
-    run.add(quarantined=1)
+                    external_id=external_id, run_id=run_id, source="pull", page_cursor=cursor)
 
 
 def _reason(exc: Exception) -> str:
