@@ -20,6 +20,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 from hub.channels.models import Channel
 from hub.channels.port import ChannelOrder, OrderPage
 from hub.channels.values import MappingError
+from hub.db import insert_ignoring_duplicates
 from hub.errors import PermanentError
 from hub.sync import quarantine
 from hub.sync.apply import apply_order, resolve_skus
@@ -70,10 +71,10 @@ def pull_orders(env: SyncEnv, channel: Channel, connector: Any, run: Run, *, sin
 def _begin(env: SyncEnv, channel: Channel, since: datetime | None) -> tuple[datetime, str | None]:
     """Where this pass starts: a forced `since`, a pass a crash interrupted, or the watermark minus the overlap."""
     with env.sessions.begin() as session:
-        row = session.get(SyncCursor, channel.id, with_for_update=True)
-        if row is None:
-            row = SyncCursor(channel_id=channel.id, seller_id=channel.seller_id, pages=0)
-            session.add(row)
+        # The first run of a channel makes its cursor row; two first runs at once make one.
+        insert_ignoring_duplicates(session, SyncCursor.__table__, {
+            "channel_id": channel.id, "seller_id": channel.seller_id, "pages": 0, "updated_at": utcnow()})
+        row = session.get(SyncCursor, channel.id, with_for_update=True, populate_existing=True)
         if since is not None:
             row.pass_since, row.page_cursor, row.pass_high, row.pages = ensure_utc(since), None, None, 0
         elif row.pass_since is None or row.page_cursor is None:
