@@ -11,6 +11,7 @@ from hub.extensions import hub
 
 def register_cli(app: Flask) -> None:
     from hub.sync.cli import sync_command, worker_command
+    from hub.sync.quarantine_cli import quarantine_group
 
     app.cli.add_command(db_group)
     app.cli.add_command(audit_group)
@@ -18,6 +19,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(worker_command)
     app.cli.add_command(sync_command)
+    app.cli.add_command(quarantine_group)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")
@@ -82,14 +84,25 @@ def demo_group() -> None:
     pass
 
 
-@demo_group.command("seed", help="Create the demo seller, catalog, stock and orders (once).")
+@demo_group.command("seed", help="Create the demo seller, catalog, stock, orders and sandbox channels (once).")
 @with_appcontext
 def demo_seed() -> None:
-    from hub.demo import DEMO_EMAIL, DEMO_PASSWORD, seed
+    from flask import current_app
 
-    created = seed(hub())
+    from hub.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_box, seed
+
+    created = seed(hub(), demo_box(current_app.config))
     click.echo(("created" if created else "found") + " the demo seller")
     click.echo(f"  log in at http://127.0.0.1:5000/login as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def _add_demo_run() -> None:
+    from hub.demo_run import demo_run
+
+    demo_group.add_command(demo_run)
+
+
+_add_demo_run()
 
 
 @click.command("create-admin", help="Create a platform admin, who sees every seller.")

@@ -1,22 +1,34 @@
-"""Demo data: a seller with a catalog, stock in two warehouses and orders in several states.
+"""Demo data: a seller with a catalog, stock in two warehouses and orders in several states, and one channel per
+marketplace sandbox (`hub demo run` serves the sandboxes on their fixed ports, and a worker syncs them).
 
 Everything goes through the same services the dashboard and API use, so the demo is also a smoke
-test of the real code paths.
+test of the real code paths. Seeding is idempotent: each part is created only when missing.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from hub.accounts import services as accounts
+from hub.accounts.actor import Actor
 from hub.accounts.models import User
 from hub.accounts.schemas import SignUp
 from hub.accounts.services import actor_for
 from hub.catalog import products, stock
-from hub.catalog.schemas import ProductIn, StockReceipt, WarehouseIn
+from hub.catalog.models import Product, Warehouse
+from hub.catalog.schemas import SKU_PATTERN, ProductIn, StockReceipt, WarehouseIn
+from hub.channels.models import Channel, ChannelWarehouse, Listing
+from hub.channels.secrets import CredentialBox
 from hub.extensions import Hub
 from hub.orders import services as orders
 from hub.orders.schemas import OrderIn, ShipmentIn, StatusMove
@@ -46,8 +58,17 @@ ADDRESSES = [
 ]
 
 
-def seed(hub: Hub) -> bool:
-    """Create the demo data unless it exists. Returns True if it was created now."""
+def seed(hub: Hub, box: CredentialBox) -> bool:
+    """Create whatever part of the demo data is missing. Returns True if anything was created now."""
+    created = _seller(hub)
+    with hub.sessions.begin() as session:
+        owner = session.scalars(sa.select(User).where(User.email == DEMO_EMAIL)).one()
+        session.info["seller_id"] = owner.seller_id
+        created |= _marketplaces(session, actor_for(owner), box)
+    return created
+
+
+def _seller(hub: Hub) -> bool:
     with hub.sessions.begin() as session:
         if session.scalar(sa.select(User.id).where(User.email == DEMO_EMAIL)) is not None:
             return False
@@ -97,3 +118,167 @@ def _orders(session: sa.orm.Session, actor) -> None:
 
 def _price(sku: str) -> Decimal:
     return next(Decimal(price) for s, _t, price, *_ in CATALOG if s == sku)
+
+
+# --- marketplace channels ------------------------------------------------------------------------------
+# Each sandbox's own credentials are public constants: `hub sandbox serve` starts every sandbox with them.
+SANDBOX_HOST = "127.0.0.1"
+DEMO_KEY_FILE = Path("var/demo-credentials.key")
+# Short intervals, so the demo shows runs within a minute; prices are not set on demo listings, drift daily.
+DEMO_SCHEDULE = {"pull": 20, "push-inventory": 30, "push-fulfilments": 60, "push-prices": 0, "check-drift": 86400}
+MARKETPLACE_STOCK = [("BER", 100), ("ROT", 30)]
+
+
+@dataclass(frozen=True)
+class DemoChannel:
+    kind: str
+    name: str
+    currency: str
+    port: int  # the connector's ConnectorSpec.sandbox_port
+    warehouses: tuple[str, ...]
+    credentials: dict[str, str]
+    options: dict[str, Any] = field(default_factory=dict)
+    schedule: dict[str, int] = field(default_factory=dict)  # over DEMO_SCHEDULE
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{SANDBOX_HOST}:{self.port}"
+
+
+def demo_channels() -> list[DemoChannel]:
+    from hub.sandbox import amazon, ebay, woocommerce
+    from hub.sandbox.amazon.app import MARKETPLACES
+    from hub.sandbox.shopee import PARTNER_ID, PARTNER_KEY, SHOP_ID, ShopeeState
+    from hub.sandbox.shopify.state import Shop
+
+    amazon_url = f"http://{SANDBOX_HOST}:5103"
+    return [
+        DemoChannel("shopify", "Shopify (sandbox)", "EUR", 5101, ("BER", "ROT"),
+                    {"access_token": Shop.access_token, "api_secret": Shop.api_secret}),
+        DemoChannel("woocommerce", "WooCommerce (sandbox)", "EUR", 5102, ("BER", "ROT"),
+                    {"consumer_key": woocommerce.CONSUMER_KEY, "consumer_secret": woocommerce.CONSUMER_SECRET,
+                     "webhook_secret": woocommerce.WEBHOOK_SECRET}),
+        # Every marketplace the sandbox knows: orders arrive in EUR, GBP, PLN, USD, BRL, JPY and SGD.
+        DemoChannel("amazon", "Amazon (sandbox)", "EUR", 5103, ("BER",), dict(amazon.CREDENTIALS),
+                    {"marketplace_ids": list(MARKETPLACES), "lwa_endpoint": f"{amazon_url}/auth/o2/token"},
+                    # getOrderItems allows a call every 2 s after a burst of 30, so the first pull takes about a
+                    # minute; a shorter interval only logs skipped runs.
+                    {"pull": 60}),
+        DemoChannel("ebay", "eBay (sandbox)", "USD", 5104, ("BER", "ROT"),
+                    {"client_id": ebay.CLIENT_ID, "client_secret": ebay.CLIENT_SECRET,
+                     "refresh_token": ebay.REFRESH_TOKEN}),
+        DemoChannel("shopee", "Shopee (sandbox)", "SGD", 5105, ("ROT",),
+                    {"partner_id": PARTNER_ID, "partner_key": PARTNER_KEY, "shop_id": SHOP_ID,
+                     # The sandbox's initial tokens: every start of it begins with them.
+                     "access_token": ShopeeState.access_token, "refresh_token": ShopeeState.refresh_token},
+                    {"region": "SG"}),
+    ]
+
+
+def sandbox_catalogs() -> dict[str, list[tuple[str, str, Decimal]]]:
+    """kind -> (SKU, title, price) of what each sandbox sells, as seeded by `hub sandbox serve` (seed 42)."""
+    from hub.sandbox.amazon.app import CATALOG as AMAZON
+    from hub.sandbox.ebay import data as ebay
+    from hub.sandbox.shopee import CATALOGUE as SHOPEE
+    from hub.sandbox.shopify.state import build_shop
+    from hub.sandbox.woocommerce.state import PRODUCTS as WOO
+
+    shop = build_shop(42, 0)
+    # An item with models is sold by its models' SKUs (stock is set per model), one without by its own.
+    shopee = [(m_sku, f"{name} {m_name}".strip(), price) for _i, name, i_sku, price, models in SHOPEE
+              for _m, m_name, m_sku in (models or [(0, "", i_sku)])]
+    catalogs = {
+        "shopify": [(v.sku, v.title, v.price_eur) for v in shop.variants.values()],
+        "woocommerce": [(sku, name, Decimal(price)) for sku, name, price in WOO],
+        "amazon": [(sku, title, Decimal(price)) for sku, title, price in AMAZON],
+        "ebay": [(sku, ebay.TITLES[i % len(ebay.TITLES)], Decimal(995 + 250 * i) / 100)
+                 for i, sku in enumerate(ebay.SKUS)],
+        "shopee": shopee,
+    }
+    # A SKU the hub's catalogue cannot hold (Shopify's "ÜBER-TASSE 0,3l", a Shopee model without one) stays
+    # unmatched on purpose: its order lines show how unmapped SKUs wait for a human.
+    valid = re.compile(SKU_PATTERN)
+    return {kind: [row for row in rows if row[0] and valid.match(row[0])] for kind, rows in catalogs.items()}
+
+
+def _marketplaces(session: sa.orm.Session, actor: Actor, box: CredentialBox) -> bool:
+    created = False
+    known = set(session.scalars(sa.select(Product.sku).where(Product.seller_id == actor.seller_id)))
+    for rows in sandbox_catalogs().values():
+        for sku, title, price in rows:
+            if sku in known:
+                continue
+            known.add(sku)
+            created = True
+            products.create_product(session, actor, ProductIn(sku=sku, title=title[:255], base_price=price,
+                                                               description=f"{title}. Sold on a marketplace."))
+            for code, qty in MARKETPLACE_STOCK:
+                stock.receive(session, actor, StockReceipt(sku=sku, warehouse=code, quantity=qty,
+                                                           reason="opening stock"))
+    warehouses = dict(session.execute(sa.select(Warehouse.code, Warehouse.id)
+                                      .where(Warehouse.seller_id == actor.seller_id)).all())
+    catalogs = sandbox_catalogs()
+    for spec in demo_channels():
+        channel = session.scalar(sa.select(Channel).where(Channel.seller_id == actor.seller_id,
+                                                          Channel.name == spec.name))
+        if channel is None:
+            created = True
+            channel = Channel(seller_id=actor.seller_id, kind=spec.kind, name=spec.name, currency=spec.currency,
+                              base_url=spec.base_url, credentials_encrypted=box.seal(spec.credentials),
+                              options=spec.options, schedule={**DEMO_SCHEDULE, **spec.schedule})
+            session.add(channel)
+            session.flush()
+            session.add_all(ChannelWarehouse(seller_id=actor.seller_id, channel_id=channel.id,
+                                             warehouse_id=warehouses[code]) for code in spec.warehouses)
+        created |= _link(session, channel, [sku for sku, _t, _p in catalogs[spec.kind]])
+    return created
+
+
+def _link(session: sa.orm.Session, channel: Channel, skus: list[str]) -> bool:
+    """A listing linked to the product of the same SKU for each SKU the channel's sandbox sells, so the worker's
+    stock push has something to send. (hub.sync.listings.link_all_products would list every product on every
+    channel, and each sandbox would refuse the SKUs it does not sell.)"""
+    listed = dict(session.execute(sa.select(Listing.channel_sku, Listing.product_id)
+                                  .where(Listing.channel_id == channel.id, Listing.channel_sku.in_(skus))).all())
+    ids = dict(session.execute(sa.select(Product.sku, Product.id).where(Product.seller_id == channel.seller_id,
+                                                                        Product.sku.in_(skus))).all())
+    missing = [sku for sku in skus if sku not in listed]
+    session.add_all(Listing(seller_id=channel.seller_id, channel_id=channel.id, channel_sku=sku, product_id=ids[sku],
+                            is_active=True, push_error="") for sku in missing)
+    session.flush()
+    return bool(missing)
+
+
+def reset_credentials(hub: Hub, box: CredentialBox) -> int:
+    """Seal each demo channel's sandbox credentials again; returns how many channels were reset.
+
+    `hub demo run` starts the sandboxes afresh, with their initial tokens; a token a previous run refreshed
+    (Shopee hands out a new refresh token on every refresh and retires the old one) means nothing to them."""
+    specs = {spec.name: spec for spec in demo_channels()}
+    with hub.sessions.begin() as session:
+        channels = session.scalars(sa.select(Channel).join(User, User.seller_id == Channel.seller_id)
+                                   .where(User.email == DEMO_EMAIL, Channel.name.in_(specs))).all()
+        for channel in channels:
+            spec = specs[channel.name]
+            if box.open(channel.credentials_encrypted) != spec.credentials or channel.base_url != spec.base_url:
+                channel.credentials_encrypted, channel.base_url = box.seal(spec.credentials), spec.base_url
+        return len(channels)
+
+
+def demo_credentials_keys(settings: Mapping[str, object], key_file: Path = DEMO_KEY_FILE) -> str:
+    """The Fernet key(s) the demo seals channel credentials with: CREDENTIALS_KEYS when set, else a key kept
+    in var/. The demo's SECRET_KEY is random per process (hub.app), so a key derived from it would differ between
+    the seed, the worker and the web process; one key on disk lets all of them open the credentials."""
+    configured = str(settings.get("CREDENTIALS_KEYS") or "").strip()
+    if configured:
+        return configured
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(Fernet.generate_key().decode())
+    return key_file.read_text().strip()
+
+
+def demo_box(settings: Mapping[str, object]) -> CredentialBox:
+    return CredentialBox.from_settings({**settings, "CREDENTIALS_KEYS": demo_credentials_keys(settings)})

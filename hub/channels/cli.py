@@ -90,10 +90,13 @@ def sandbox_group() -> None:
               help="Port to listen on (one sandbox only; 0 picks a free one).")
 def serve(names: tuple[str, ...], seed: int, order_count: int, malformed_order_rate: float,
           port: int | None) -> None:
+    import logging
     import threading
 
     from werkzeug.serving import make_server
 
+    # A marketplace does not print its callers' tokens and signatures to their terminal: no access log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     found = registry.load()
     chosen = [found.get(n) for n in names] if names else [s for s in found.specs.values() if s.sandbox]
     servers = []

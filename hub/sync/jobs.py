@@ -73,6 +73,7 @@ def run_job(env: SyncEnv, channel_id: int, job: Job | str, *, trigger: str = "sc
     with env.locks.hold(lock_name(channel_id, job)) as held:
         if not held:
             return JobResult(Outcome.SKIPPED, message=f"{job.value} of {channel.name} is already running")
+        runs.close_orphans(env.sessions, channel_id, job)
         with env.sessions.begin() as session:
             allowed, why = runs.circuit_allows(session, channel_id, channel.seller_id,
                                                manual=trigger in ("manual", "cli"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.outbound.audit import AuditSink, CallRecord
@@ -84,6 +85,17 @@ def _close(sessions: sessionmaker[Session], run: Run, outcome: Outcome, message:
         row.api_calls, row.retries, row.throttled = run.audit.calls, run.audit.retries, run.audit.throttled
         for name, value in run.counts.items():
             setattr(row, name, value)
+
+
+def close_orphans(sessions: sessionmaker[Session], channel_id: int, job: Job) -> int:
+    """Runs of this (channel, job) still `running` when its lock has just been taken belong to a process that
+    died (killed, machine restarted): nobody else can be running them. Close them as failed, saying so."""
+    with sessions.begin() as session:
+        result = session.execute(sa.update(SyncRun).where(
+            SyncRun.channel_id == channel_id, SyncRun.job == job, SyncRun.outcome == Outcome.RUNNING,
+        ).values(outcome=Outcome.FAILED, finished_at=utcnow(),
+                 message="interrupted: the process running it stopped before it finished"))
+        return result.rowcount or 0
 
 
 # --- circuit ---------------------------------------------------------------------------------------

@@ -175,6 +175,8 @@ class Worker:
             # Lost: stop submitting at once (runs under way finish under their own locks). Stopping: let
             # them finish first, so their runs are closed on the record.
             if scheduler.running:
+                # Paused first, so its loop submits nothing to executors already shutting down.
+                scheduler.pause()
                 scheduler.shutdown(wait=graceful)
             self.scheduler = None
 

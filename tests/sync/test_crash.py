@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from hub.orders.models import Order, OrderLine
 from hub.sandbox.server import running
 from hub.sandbox.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, WEBHOOK_SECRET, create_app
-from hub.sync.models import SyncCursor, SyncRun
+from hub.sync.models import Outcome, SyncCursor, SyncRun
 
 ORDERS = 5_000
 KILLS = 4
@@ -80,6 +80,10 @@ def test_a_pull_killed_at_random_points_and_restarted_ends_with_exactly_the_sand
         runs = session.scalars(sa.select(SyncRun).where(SyncRun.channel_id == channel.id)).all()
     assert kills >= 2, f"the pull was killed only {kills} times"
     assert len(runs) == kills + 1 + (0 if kills == KILLS else 1)
+    interrupted = [r for r in runs if r.message.startswith("interrupted")]
+    assert len(interrupted) == kills and all(r.outcome is Outcome.FAILED for r in interrupted), \
+        "each killed run is closed as failed by the next run of the job"
+    assert not [r for r in runs if r.outcome is Outcome.RUNNING]
     assert all(n == 1 for _, n in held), "an order was doubled"
     assert {external_id for external_id, _ in held} == set(expected), "orders were lost or invented"
     assert lines == sum(len(o["line_items"]) for o in expected.values())
