@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from hub.accounts.actor import Actor
 from hub.accounts.models import Role
@@ -22,6 +23,7 @@ from hub.catalog.schemas import StockAdjustment, StockReceipt, WarehouseIn
 from hub.db import insert_ignoring_duplicates, unique_or_raise
 from hub.errors import Conflict, InsufficientStock, ValidationError
 from hub.orders.models import OrderLine
+from hub.timeutil import utcnow
 
 # Far beyond any warehouse, and inside the INTEGER columns: a larger count is a typo, refused as input.
 MAX_UNITS = 1_000_000_000
@@ -89,21 +91,29 @@ def levels_of_products(session: Session, actor: Actor, product_ids: list[int]) -
 
 
 def _level_id(session: Session, seller_id: int, product_id: int, warehouse_id: int) -> int:
+    def existing() -> int | None:
+        return session.scalar(sa.select(StockLevel.id).where(
+            StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id))
+
+    # Usually there: one SELECT. The first change of a product in a warehouse makes the row, racing safely.
+    found = existing()
+    if found is not None:
+        return found
     insert_ignoring_duplicates(session, StockLevel.__table__, {
         "seller_id": seller_id, "product_id": product_id, "warehouse_id": warehouse_id, "on_hand": 0, "reserved": 0,
     })
-    return session.scalar(sa.select(StockLevel.id).where(
-        StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id))
+    return existing()
 
 
 def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: int, change: Change,
-                 seller_id: int | None = None) -> bool:
+                 seller_id: int | None = None, level_id: int | None = None) -> bool:
     """Apply one change and record it; False (and nothing written) if it would break a stock rule.
 
     `seller_id` defaults to the actor's; a platform admin moving a seller's order passes the order's.
+    `level_id`, when the caller has just read it, saves looking the level up again.
     """
     seller_id = seller_id or actor.seller_id
-    level_id = _level_id(session, seller_id, product_id, warehouse_id)
+    level_id = level_id or _level_id(session, seller_id, product_id, warehouse_id)
     result = session.execute(
         sa.update(StockLevel)
         .where(StockLevel.id == level_id,
@@ -115,16 +125,15 @@ def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: 
     )
     if result.rowcount != 1:
         return False
-    session.add(StockMovement(
+    session.execute(sa.insert(StockMovement).values(
         seller_id=seller_id, product_id=product_id, warehouse_id=warehouse_id, kind=change.kind,
-        on_hand_delta=change.on_hand, reserved_delta=change.reserved, reason=change.reason,
-        user_id=actor.user_id, order_id=change.order_id,
+        on_hand_delta=change.on_hand, reserved_delta=change.reserved, reason=change.reason[:255],
+        user_id=actor.user_id, order_id=change.order_id, created_at=utcnow(),
     ))
-    session.flush()
-    # The UPDATE bypassed the identity map; make loaded levels re-read their row.
-    for obj in session.identity_map.values():
-        if isinstance(obj, StockLevel) and obj.id == level_id:
-            session.expire(obj)
+    # The UPDATE bypassed the identity map; make a loaded level re-read its row.
+    loaded = session.identity_map.get(identity_key(StockLevel, level_id))
+    if loaded is not None:
+        session.expire(loaded)
     return True
 
 
@@ -187,19 +196,19 @@ def reserve_available(session: Session, actor: Actor, line: OrderLine, quantity:
     shortfall is flagged (oversold) instead of refused; `reserve_line` refuses instead (orders made here)."""
     remaining = line.quantity if quantity is None else quantity
     candidates = session.execute(
-        sa.select(StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved)
+        sa.select(StockLevel.id, StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved)
         .join(Warehouse).where(StockLevel.product_id == line.product_id, Warehouse.is_active.is_(True),
                                StockLevel.on_hand > StockLevel.reserved)
         .order_by(Warehouse.priority, Warehouse.id)
     ).all()
-    for warehouse_id, available in candidates:
+    for level_id, warehouse_id, available in candidates:
         if remaining == 0:
             break
         # `available` may be stale by now: the conditional update is the real check, so step down.
         take = min(available, remaining)
         while take > 0 and not apply_change(session, actor, line.product_id, warehouse_id, Change(
                 MovementKind.RESERVATION, reserved=take, reason=f"order line {line.line_no}", order_id=line.order_id),
-                seller_id=line.seller_id):
+                seller_id=line.seller_id, level_id=level_id):
             take = min(take - 1, _available(session, line.product_id, warehouse_id))
         if take > 0:
             session.add(StockReservation(seller_id=line.seller_id, order_line_id=line.id,
