@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 # Wait this much longer than the arithmetic says: the two clocks and float rounding differ a little, and a
 # wait one microsecond short is a 429.
 SAFETY_SECONDS = 0.001
+# Pace a little under the published limit: calls sent exactly one interval apart can arrive closer together (the
+# network, the server's threads), and at the limit that is an occasional 429. This much headroom costs 10 % of
+# the throughput at saturation and buys none at all in steady state.
+HEADROOM = 0.9
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Pacer:
     def __post_init__(self) -> None:
         if self.rate <= 0 or self.burst < 1:
             raise ValueError("a pacer needs a positive rate and a burst of at least one call")
+        self.rate *= HEADROOM
+        self.burst = max(1.0, float(int(self.burst * HEADROOM)))
         self._tokens = self.burst
         self._at = self.clock()
 

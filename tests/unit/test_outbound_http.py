@@ -232,7 +232,7 @@ def test_a_429_and_a_throttle_in_a_2xx_body_are_marked_throttled_and_pace_runs_b
 
 
 def test_the_pacer_lets_a_burst_through_then_waits_one_token_at_a_time():
-    from hub.outbound.pacing import SAFETY_SECONDS, Pacer
+    from hub.outbound.pacing import HEADROOM, SAFETY_SECONDS, Pacer
 
     now, slept = [0.0], []
 
@@ -240,8 +240,9 @@ def test_the_pacer_lets_a_burst_through_then_waits_one_token_at_a_time():
         slept.append(seconds)
         now[0] += seconds
 
-    pacer = Pacer(rate=10, burst=20, clock=lambda: now[0], sleep=sleep)
-    waits = [pacer.acquire() for _ in range(25)]
-    assert waits[:20] == [0.0] * 20 and waits[20:] == pytest.approx([0.1] * 5, abs=2 * SAFETY_SECONDS)
+    pacer = Pacer(rate=10, burst=20, clock=lambda: now[0], sleep=sleep)  # paced under: HEADROOM of both
+    burst, interval = int(20 * HEADROOM), 1 / (10 * HEADROOM)
+    waits = [pacer.acquire() for _ in range(burst + 5)]
+    assert waits[:burst] == [0.0] * burst and waits[burst:] == pytest.approx([interval] * 5, abs=2 * SAFETY_SECONDS)
     now[0] += 100  # a long pause refills the bucket to its burst, no further
-    assert [pacer.acquire() for _ in range(20)] == [0.0] * 20 and pacer.acquire() > 0
+    assert [pacer.acquire() for _ in range(burst)] == [0.0] * burst and pacer.acquire() > 0

@@ -26,6 +26,7 @@ from urllib.parse import quote
 from hub.channels.registry import Connection
 from hub.errors import PermanentError, TransientError
 from hub.outbound.http import HttpClient
+from hub.outbound.pacing import HEADROOM
 
 LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0  # refresh this long before the token's stated expiry
@@ -63,7 +64,7 @@ class Pacer:
         now = self.clock()
         self.tokens = min(self.burst, self.tokens + max(0.0, now - self.at) * self.rate)
         self.at = max(self.at, now)
-        if self.tokens >= 1:
+        if self.tokens >= 1 - 1e-9:  # a token refilled to 0.999999999 by float arithmetic is a token
             self.tokens -= 1
             return 0.0
         seconds = (1 - self.tokens) / self.rate * SAFETY_FACTOR
@@ -121,7 +122,9 @@ class AmazonClient:
     def _pacer(self, operation: str) -> Pacer:
         if operation not in self.pacers:
             rate, burst = USAGE_PLANS[operation]
-            self.pacers[operation] = Pacer(rate, burst, self._clock)
+            # Under the plan's numbers, not at them (hub.outbound.pacing.HEADROOM): at the limit, calls that
+            # arrive closer together than they were sent are refused now and then.
+            self.pacers[operation] = Pacer(rate * HEADROOM, max(1.0, float(int(burst * HEADROOM))), self._clock)
         return self.pacers[operation]
 
     def call(self, operation: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -141,7 +144,7 @@ class AmazonClient:
                                                     headers=headers, ok=(401, 403, 429), idempotent=idempotent)
             limit = _rate_limit(response.headers.get("x-amzn-RateLimit-Limit"))
             if limit:
-                pacer.rate = limit
+                pacer.rate = limit * HEADROOM
             if response.status == 429:
                 throttled += 1
                 if throttled >= MAX_THROTTLED_ATTEMPTS:

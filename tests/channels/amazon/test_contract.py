@@ -22,6 +22,7 @@ from hub.channels.registry import Connection, check
 from hub.errors import PermanentError
 from hub.orders.status import OrderStatus
 from hub.outbound.audit import MemoryAudit
+from hub.outbound.pacing import HEADROOM
 from hub.sandbox.amazon import CREDENTIALS, AmazonState, create_app
 from hub.sandbox.amazon.app import CATALOG as CATALOG_SKUS
 from hub.sandbox.faults import Faults
@@ -100,7 +101,7 @@ def test_a_full_pull_pages_through_every_order_exactly_once_without_being_thrott
     assert sorted(ids) == updated_since(world.state, since)
     assert rejected == [] and pages >= 6
     assert 429 not in world.statuses()  # the connector paced itself (getOrderItems: 0.5/s after a burst of 30)
-    assert world.clock.slept and all(s == pytest.approx(2.02) for s in world.clock.slept)
+    assert world.clock.slept and all(s == pytest.approx(1.01 / (0.5 * HEADROOM)) for s in world.clock.slept)
     assert world.statuses("amazon-lwa") == [200]  # one token, cached
     statuses = {o.status for o in orders}
     assert {OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.CANCELLED} <= statuses
@@ -196,7 +197,10 @@ def test_prices_go_one_sku_per_call_paced_by_the_patch_usage_plan(world):
     assert [s["sku"] for s in world.state.submissions] == skus  # one call per SKU, in order
     assert world.state.calls["patchListingsItem"] == len(skus)
     assert 429 not in world.statuses()
-    assert len(world.clock.slept) == len(skus) - 5 and all(s == pytest.approx(0.202) for s in world.clock.slept)
+    # The PATCH plan is 5/s, burst 5; the client keeps under it (HEADROOM) so none is ever refused.
+    burst, interval = int(5 * HEADROOM), 1.01 / (5 * HEADROOM)
+    assert len(world.clock.slept) == len(skus) - burst
+    assert all(s == pytest.approx(interval) for s in world.clock.slept)
 
 
 def test_unknown_skus_wrong_currencies_and_excess_decimals_are_refused_per_sku_while_the_rest_goes_through(world):
@@ -340,7 +344,7 @@ def test_throttling_is_answered_by_waiting_for_the_next_token_and_retrying(world
     page = world.connector().pull_orders(world.state.epoch - timedelta(days=40))
     assert page.orders
     assert world.statuses()[:3] == [429, 429, 200]
-    assert world.clock.slept[:2] == [pytest.approx(1 / 0.0167)] * 2  # one getOrders token each
+    assert world.clock.slept[:2] == [pytest.approx(1 / (0.0167 * HEADROOM))] * 2  # one getOrders token each
 
 
 def test_the_sandbox_enforces_the_get_orders_usage_plan_with_amazons_429(world):
@@ -359,7 +363,7 @@ def test_the_connector_adopts_the_rate_amazon_announces_in_its_headers(world):
     world.state.buckets["getOrderItems"] = TokenBucket(rate=0.25, burst=30, clock=world.clock)  # a slower plan
     pull_all(world.connector(), world.state.epoch - timedelta(days=40))
     assert 429 not in world.statuses()
-    assert world.clock.slept and all(s == pytest.approx(4.04) for s in world.clock.slept)
+    assert world.clock.slept and all(s == pytest.approx(1.01 / (0.25 * HEADROOM)) for s in world.clock.slept)
 
 
 def test_an_order_repeated_across_pages_comes_twice_and_nothing_is_lost(world):
