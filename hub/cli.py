@@ -11,7 +11,7 @@ from hub.extensions import hub
 
 def register_cli(app: Flask) -> None:
     from hub.sync.cli import sync_command, worker_command
-    from hub.sync.quarantine_cli import quarantine_group
+    from hub.sync.quarantine_cli import quarantine_group, status_command
 
     app.cli.add_command(db_group)
     app.cli.add_command(audit_group)
@@ -20,6 +20,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(sync_command)
     app.cli.add_command(quarantine_group)
+    app.cli.add_command(status_command)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")

@@ -105,3 +105,29 @@ def discard_command(item_ids: tuple[int, ...]) -> None:
             except DomainError as exc:
                 raise click.ClickException(exc.message) from None
         click.echo(f"{item_id:>6}  discarded")
+
+
+@click.command("status", help="Every channel's health: its newest run per job, circuit and open quarantine.")
+@with_appcontext
+def status_command() -> None:
+    from hub.channels import services
+
+    with _sessions()() as session:
+        channels = services.list_channels(session, OPERATOR)
+        health = services.health(session, OPERATOR, channels)
+        for channel in channels:
+            h = health[channel.id]
+            circuit = h.circuit
+            state = circuit.state.value if circuit else "closed"
+            if circuit and circuit.retry_at and state == "open":
+                state += f" until {circuit.retry_at:%Y-%m-%d %H:%M:%S} UTC ({circuit.failures} failures)"
+            click.echo(f"{channel.id:>4}  {channel.name:<28} {channel.kind:<12} "
+                       f"{'active' if channel.is_active else 'disabled':<9} circuit {state}  "
+                       f"quarantine {h.open_quarantine}")
+            for job, run in sorted(h.last_runs.items()):
+                click.echo(f"        {job:<17} run {run.id:<6} {run.outcome.value:<8} "
+                           f"{run.started_at:%Y-%m-%d %H:%M:%S}  fetched {run.fetched} created {run.created} "
+                           f"updated {run.updated} quarantined {run.quarantined} pushed {run.pushed} "
+                           f"calls {run.api_calls} retries {run.retries} 429s {run.throttled}")
+        if not channels:
+            click.echo("no channels")
