@@ -9,8 +9,9 @@ between its HTTP clients; give it to HttpClient as `pace=pacer.acquire`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 # Wait this much longer than the arithmetic says: the two clocks and float rounding differ a little, and a
 # wait one microsecond short is a 429.
@@ -19,6 +20,21 @@ SAFETY_SECONDS = 0.001
 # network, the server's threads), and at the limit that is an occasional 429. This much headroom costs 10 % of
 # the throughput at saturation and buys none at all in steady state.
 HEADROOM = 0.9
+
+T = TypeVar("T")
+_SHARED: dict[tuple[Hashable, ...], object] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(key: tuple[Hashable, ...], make: Callable[[], T]) -> T:
+    """The one limiter state of a counterpart account in this process. A connector is built per run, but the
+    marketplace's bucket carries over from one run to the next: a fresh, full client bucket would overspend it.
+    Put the clock in the key (it is held by the key, so its identity cannot be reused): limiters on a test's
+    fake clock are never shared with another clock's."""
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = make()
+        return _SHARED[key]  # type: ignore[return-value]
 
 
 @dataclass

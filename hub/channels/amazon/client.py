@@ -26,7 +26,7 @@ from urllib.parse import quote
 from hub.channels.registry import Connection
 from hub.errors import PermanentError, TransientError
 from hub.outbound.http import HttpClient
-from hub.outbound.pacing import HEADROOM
+from hub.outbound.pacing import HEADROOM, shared
 
 LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0  # refresh this long before the token's stated expiry
@@ -124,7 +124,9 @@ class AmazonClient:
             rate, burst = USAGE_PLANS[operation]
             # Under the plan's numbers, not at them (hub.outbound.pacing.HEADROOM): at the limit, calls that
             # arrive closer together than they were sent are refused now and then.
-            self.pacers[operation] = Pacer(rate * HEADROOM, max(1.0, float(int(burst * HEADROOM))), self._clock)
+            self.pacers[operation] = shared(
+                ("amazon", self.http.base_url, self._credentials["client_id"], operation, self._clock),
+                lambda: Pacer(rate * HEADROOM, max(1.0, float(int(burst * HEADROOM))), self._clock))
         return self.pacers[operation]
 
     def call(self, operation: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,

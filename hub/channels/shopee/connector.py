@@ -45,7 +45,7 @@ from hub.channels.shopee.client import (
 from hub.channels.values import MappingError
 from hub.errors import PermanentError
 from hub.money import CurrencyError, minor_units
-from hub.outbound.pacing import Pacer
+from hub.outbound.pacing import Pacer, shared
 
 ORDER_STATUS_PUSH = 3  # Push Mechanism code of "Order Status Update Push"
 
@@ -86,8 +86,9 @@ class ShopeeConnector:
             shop_id=creds["shop_id"], access_token=creds.get("access_token", ""),
             refresh_token=creds.get("refresh_token", ""), audit=connection.audit, sleep=connection.sleep,
             timeout=connection.timeout,
-            clock=self.clock, on_tokens=self._tokens_refreshed, pacer=Pacer(rate, burst, connection.clock,
-                                                                           connection.sleep))
+            clock=self.clock, on_tokens=self._tokens_refreshed, pacer=shared(
+                ("shopee", connection.base_url, creds["shop_id"], connection.clock),
+                lambda: Pacer(rate, burst, connection.clock, connection.sleep)))
         self.on_tokens = connection.options.get("on_tokens")
         self.refreshed_tokens: Tokens | None = None  # the latest refresh, for the sync engine to store
         self.pace = float(connection.options.get("stock_pace_seconds", STOCK_PACE_SECONDS))

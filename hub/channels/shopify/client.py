@@ -129,18 +129,46 @@ class ThrottledError(TransientError):
 
 
 @dataclass
+class CostState:
+    """What the shop's cost bucket last said, shared by every client of the shop in this process (see
+    hub.outbound.pacing.shared): the bucket outlives a connector."""
+
+    last_cost: dict[str, Any] | None = None  # the latest `extensions.cost`
+    last_cost_at: float = 0.0  # when it was read (Connection.clock), for the refill
+    requested: dict[str, float] = field(default_factory=dict)  # query text -> the cost it was last charged at
+
+
+@dataclass
 class ShopifyClient:
     http: HttpClient
     access_token: str
     api_version: str = API_VERSION
     sleep: Callable[[float], None] | None = None
-    last_cost: dict[str, Any] | None = None  # the latest `extensions.cost`, for callers pacing themselves
-    clock: Callable[[], float] = time.monotonic  # Connection.clock: when last_cost was read, for the refill
-    last_cost_at: float = 0.0
-    requested: dict[str, float] = field(default_factory=dict)  # query text -> the cost it was last charged at
+    clock: Callable[[], float] = time.monotonic  # Connection.clock
+    state: CostState = field(default_factory=CostState)
 
     def __post_init__(self) -> None:
         self.http.throttled = is_throttled
+
+    @property
+    def last_cost(self) -> dict[str, Any] | None:
+        return self.state.last_cost
+
+    @last_cost.setter
+    def last_cost(self, value: dict[str, Any] | None) -> None:
+        self.state.last_cost = value
+
+    @property
+    def last_cost_at(self) -> float:
+        return self.state.last_cost_at
+
+    @last_cost_at.setter
+    def last_cost_at(self, value: float) -> None:
+        self.state.last_cost_at = value
+
+    @property
+    def requested(self) -> dict[str, float]:
+        return self.state.requested
 
     def wait_for_bucket(self, query: str, estimate: float | None = None) -> float:
         """Sleep until the bucket, as the last answer left it and refilled since, covers what `query` cost the

@@ -21,11 +21,12 @@ from typing import Any
 from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
 from hub.channels.registry import Connection
 from hub.channels.shopify import mapping
-from hub.channels.shopify.client import API_VERSION, ORDER_PAGE, ShopifyClient
+from hub.channels.shopify.client import API_VERSION, ORDER_PAGE, CostState, ShopifyClient
 from hub.channels.values import MappingError
 from hub.errors import PermanentError
 from hub.money import CurrencyError, minor_units
 from hub.outbound.http import HttpClient
+from hub.outbound.pacing import shared
 
 # Quantities per inventorySetQuantities call. The input's page
 # (https://shopify.dev/docs/api/admin-graphql/latest/input-objects/InventorySetQuantitiesInput) names no cap;
@@ -62,7 +63,8 @@ class ShopifyConnector:
                           sleep=connection.sleep)
         self.client = ShopifyClient(http=http, access_token=connection.credentials.get("access_token", ""),
                                     api_version=options.get("api_version", API_VERSION), sleep=connection.sleep,
-                                    clock=connection.clock)
+                                    clock=connection.clock,
+                                    state=shared(("shopify", connection.base_url, connection.clock), CostState))
         self._location: str | None = options.get("location_id")
         self._currency: str | None = None
 

@@ -52,7 +52,7 @@ class Sandbox:
 
     def connector(self, **credentials: str) -> ShopifyConnector:
         creds = {"access_token": self.shop.access_token, "api_secret": self.shop.api_secret, **credentials}
-        return ShopifyConnector(Connection(self.url, creds, audit=self.audit, sleep=self.clock.sleep))
+        return ShopifyConnector(Connection(self.url, creds, audit=self.audit, sleep=self.clock.sleep, clock=self.clock))
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
         headers = {"X-Shopify-Access-Token": token if token is not None else self.shop.access_token}
@@ -604,7 +604,8 @@ def test_stock_pushed_reads_back_equal_in_batches_and_unknown_skus_are_left_out(
 def test_a_read_at_another_location_gives_that_locations_levels(sandbox):
     location = "gid://shopify/Location/68000000002"
     connector = ShopifyConnector(Connection(sandbox.url, {"access_token": sandbox.shop.access_token},
-                                            options={"location_id": location}, sleep=sandbox.clock.sleep))
+                                            options={"location_id": location}, sleep=sandbox.clock.sleep,
+                                            clock=sandbox.clock))
     levels = requests.get(f"{sandbox.url}/_sandbox/inventory", timeout=5).json()
     assert connector.read_stock(["SKU-0001", "SKU-0002"]) == {s: levels[s][location] for s in ("SKU-0001", "SKU-0002")}
 
