@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from hub import create_app, migrate
+from hub import create_app
 from hub.accounts import services as accounts
 from hub.accounts.actor import Actor
 from hub.accounts.schemas import SignUp
@@ -29,6 +29,7 @@ from hub.catalog import products, stock
 from hub.catalog.schemas import ProductIn, StockReceipt, WarehouseIn
 from hub.channels.models import Channel
 from hub.db import make_engine
+from hub.scratch import migrated, scratch_database
 from hub.sync.env import SyncEnv
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,27 +63,11 @@ def database(backend: str) -> Iterator[str]:
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
             url = f"sqlite:///{folder}/bench.sqlite3"
-            _migrate(url)
+            migrated(url)
             yield url
         return
-    admin = make_engine(pg_url(), isolation_level="AUTOCOMMIT")
-    name = f"{admin.url.database}_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-        _migrate(url)
+    with scratch_database(pg_url(), "bench_") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def _migrate(url: str) -> None:
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
 
 
 @dataclass

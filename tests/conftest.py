@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -20,12 +19,13 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub import create_app, migrate
+from hub import create_app
 from hub.accounts import services as accounts
 from hub.accounts.actor import Actor
 from hub.accounts.models import User
 from hub.accounts.schemas import NewToken, SignUp
-from hub.db import Base, make_engine
+from hub.db import Base
+from hub.scratch import migrated, scratch_database
 
 PASSWORD = "velvet-harbor-quartz-71"
 
@@ -42,28 +42,11 @@ def _url_for_run(tmp: str) -> str:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = _url_for_run(str(tmp_path_factory.mktemp("db")))
     if not url.startswith("postgresql"):
-        _migrate(url)
+        migrated(url)
         yield url
         return
-    # A throwaway database per run, so that parallel runs on one server never meet.
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"{admin.url.database}_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    run_url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
-        _migrate(run_url)
+    with scratch_database(url) as run_url:
         yield run_url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def _migrate(url: str) -> None:
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
 
 
 def _empty_tables(engine: Engine) -> None:

@@ -19,17 +19,7 @@ from tests.conftest import Account
 
 
 @pytest.fixture
-def clean_store(env: SyncEnv) -> Iterator[None]:
-    """The job table is not one of the models' tables, which the app fixture empties."""
-    with env.engine.begin() as conn:
-        conn.exec_driver_sql(f"DELETE FROM {JOB_TABLE}")
-    yield
-    with env.engine.begin() as conn:
-        conn.exec_driver_sql(f"DELETE FROM {JOB_TABLE}")
-
-
-@pytest.fixture
-def start(app: Flask, env: SyncEnv, clean_store: None) -> Iterator[Callable[[], BackgroundScheduler]]:
+def start(app: Flask, env: SyncEnv) -> Iterator[Callable[[], BackgroundScheduler]]:
     """A worker's scheduler on the test database, paused: it holds jobs but runs none."""
     started: list[BackgroundScheduler] = []
 

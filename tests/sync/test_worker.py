@@ -20,7 +20,6 @@ from hub.channels.models import Channel
 from hub.sync.env import SyncEnv
 from hub.sync.locks import Locks, advisory_key
 from hub.sync.models import Lease, SyncRun
-from hub.sync.schedule import JOB_TABLE
 from hub.sync.worker import LEADER_LOCK, Worker
 from hub.timeutil import utcnow
 from tests.conftest import Account
@@ -68,18 +67,7 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def empty_job_store(env: SyncEnv) -> Iterator[None]:
-    """Not a model table: the app fixture does not empty it."""
-    with env.engine.begin() as conn:
-        conn.exec_driver_sql(f"DELETE FROM {JOB_TABLE}")
-    yield
-    with env.engine.begin() as conn:
-        conn.exec_driver_sql(f"DELETE FROM {JOB_TABLE}")
-
-
-@pytest.fixture
-def start_worker(env: SyncEnv, database_url: str, tmp_path: Path,
-                 empty_job_store: None) -> Iterator[Callable[[str], WorkerProcess]]:
+def start_worker(env: SyncEnv, database_url: str, tmp_path: Path) -> Iterator[Callable[[str], WorkerProcess]]:
     started: list[WorkerProcess] = []
 
     def start(name: str) -> WorkerProcess:
@@ -125,7 +113,7 @@ def test_a_standby_worker_takes_over_within_seconds_when_the_leader_is_killed(
     assert standby.says("state: leader", 5), standby.log
     assert time.monotonic() - clock < 5
     # The schedule goes on from the job store: the pull keeps running, now in the standby.
-    assert wait_until(lambda: runs_since(env, channel.id, killed_at) >= 2, 8), standby.log
+    assert wait_until(lambda: runs_since(env, channel.id, killed_at) >= 2, 20), standby.log
     assert f"pull of channel {channel.id}: ok" in standby.log
     assert "state: standby" not in leader.log  # it never had to wait
 
@@ -142,7 +130,6 @@ def test_a_worker_stopped_with_sigterm_gives_up_the_lead(env: SyncEnv,
     held.release()
 
 
-@pytest.mark.usefixtures("empty_job_store")
 def test_a_leader_that_loses_its_lock_stops_its_scheduler_and_stands_by(app: Flask, env: SyncEnv) -> None:
     settings = {**app.config, "WORKER_POLL_SECONDS": 0.05, "WORKER_RECONCILE_SECONDS": 60, "SYNC_LEASE_SECONDS": 0.3}
     worker = Worker(env, settings)
