@@ -94,8 +94,9 @@ def _progress_line(stream: IO[str]) -> Progress | None:
 @click.option("--job", type=click.Choice(JOBS), default="pull", show_default=True)
 @click.option("--since", callback=parse_since, metavar="ISO-8601",
               help="Pull orders updated from this moment on, instead of from the cursor (naive times are UTC).")
+@click.option("--repair", is_flag=True, help="With check-drift: push the expected quantity of every SKU found wrong.")
 @with_appcontext
-def sync_command(channel: str, job: str, since: datetime | None) -> None:
+def sync_command(channel: str, job: str, since: datetime | None, repair: bool) -> None:
     from hub.sync.jobs import jobs_for, run_job
     from hub.sync.models import Job, Outcome
 
@@ -108,10 +109,13 @@ def sync_command(channel: str, job: str, since: datetime | None) -> None:
         raise click.ClickException(f"{row.kind} channel {row.name} cannot {chosen.value} (it can: {able})")
     if since is not None and chosen is not Job.PULL:
         raise click.BadParameter("only a pull starts from a moment", param_hint="--since")
+    if repair and chosen is not Job.CHECK_DRIFT:
+        raise click.BadParameter("only a drift check repairs", param_hint="--repair")
     err = sys.stderr
     progress = _progress_line(err)
     try:
-        result = run_job(env, row.id, chosen, trigger="cli", since=since, progress=progress)
+        result = run_job(env, row.id, chosen, trigger="cli", since=since, progress=progress,
+                         **({"repair": True} if repair else {}))
     except Exception as exc:
         raise click.ClickException(f"{chosen.value} of {row.name} failed: {type(exc).__name__}: {exc}") from None
     finally:

@@ -30,9 +30,9 @@ def start_in_background(work: Callable[[], None], name: str) -> threading.Thread
     return thread
 
 
-def _run(env: SyncEnv, channel_id: int, job: Job) -> None:
+def _run(env: SyncEnv, channel_id: int, job: Job, repair: bool = False) -> None:
     try:
-        result = run_job(env, channel_id, job, trigger="manual")
+        result = run_job(env, channel_id, job, trigger="manual", **({"repair": True} if repair else {}))
     except Exception:  # nobody waits for this thread: the log is where a crash outside the run can be seen
         log.exception("manual %s of channel %s crashed", job.value, channel_id)
         return
@@ -58,12 +58,15 @@ def sync_now(channel_id: int):
                               fields={"job": "not available for this channel"})
     if not channel.is_active:
         raise Conflict(f"channel {channel.name} is disabled; enable it before syncing")
+    # Only a drift check repairs: it then pushes the expected quantity of every SKU found wrong.
+    repair = job is Job.CHECK_DRIFT and request.form.get("repair") == "1"
     # End this request's transaction before the job opens its own: on SQLite every transaction takes the one
     # write lock at BEGIN, so a job started while the request still held it would wait for the request to end.
     name = channel.name  # read before the rollback expires the row
     db().rollback()
-    start_in_background(partial(_run, env, channel_id, job), f"sync-now:{channel_id}:{job.value}")
-    flash(f"{job_label(job)} of {name} started. Reload this page to see the run.", "success")
+    start_in_background(partial(_run, env, channel_id, job, repair), f"sync-now:{channel_id}:{job.value}")
+    flash(f"{job_label(job)}{' and repair' if repair else ''} of {name} started. Reload this page to see the run.",
+          "success")
     return redirect(url_for(".detail", channel_id=channel_id))
 
 
