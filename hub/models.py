@@ -11,6 +11,7 @@ from hub.catalog.models import (
     Warehouse,
 )
 from hub.channels.models import Channel, ChannelWarehouse, Listing
+from hub.currency.models import FxRate, OrderFx
 from hub.db import Base
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
@@ -32,11 +33,13 @@ __all__ = [
     "ExternalCall",
     "Fulfillment",
     "FulfillmentLine",
+    "FxRate",
     "Lease",
     "Listing",
     "MovementKind",
     "Order",
     "OrderEvent",
+    "OrderFx",
     "OrderLine",
     "Product",
     "ProductTranslation",

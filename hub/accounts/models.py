@@ -36,6 +36,12 @@ class Seller(Base):
     default_locale: Mapped[str] = mapped_column(sa.String(16))
     timezone: Mapped[str] = mapped_column(sa.String(64))
     prices_include_tax: Mapped[bool] = mapped_column(default=False)
+    # Convert with a rate older than FX_MAX_AGE_DAYS instead of refusing (the order is flagged instead).
+    allow_stale_rates: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Tax identifiers for customs declarations: IOSS (IM + 10 digits), EORI, VAT.
+    ioss_number: Mapped[str | None] = mapped_column(sa.String(12))
+    eori_number: Mapped[str | None] = mapped_column(sa.String(17))
+    vat_number: Mapped[str | None] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

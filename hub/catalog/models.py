@@ -32,6 +32,7 @@ class Product(TenantOwned, Base):
     gtin: Mapped[str | None] = mapped_column(sa.String(14))
     hs_code: Mapped[str | None] = mapped_column(sa.String(10))
     country_of_origin: Mapped[str | None] = mapped_column(sa.String(2))
+    customs_description: Mapped[str] = mapped_column(sa.String(255), default="", server_default=sa.text("''"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

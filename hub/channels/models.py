@@ -47,6 +47,12 @@ class Channel(TenantOwned, Base):
     stock_percent: Mapped[int] = mapped_column(default=100, server_default="100")
     stock_max: Mapped[int | None]
     stock_zero_below: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language the marketplace shows listings in, pushed where it takes one (e.g. "de_DE"); "" = the seller's.
+    locale: Mapped[str] = mapped_column(sa.String(16), default="", server_default=sa.text("''"))
+    # A listing without a fixed price sells at: the product's base price converted to the channel currency,
+    # times (1 + markup), rounded by `price_rounding`: "minor" units, "99" / "95" endings, "whole" units.
+    price_markup: Mapped[Decimal] = mapped_column(sa.Numeric(7, 4), default=Decimal(0), server_default="0")
+    price_rounding: Mapped[str] = mapped_column(sa.String(8), default="minor", server_default="minor")
 
 
 class ChannelWarehouse(TenantOwned, Base):

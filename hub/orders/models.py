@@ -94,6 +94,8 @@ class OrderLine(TenantOwned, Base):
     quantity_fulfilled: Mapped[int] = mapped_column(default=0)
     # Units of a marketplace order that no stock could be reserved for when it came in (oversold).
     quantity_short: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The line total in the seller's base currency, from the order's FX snapshot (hub.currency.models.OrderFx).
+    base_line_total: Mapped[Decimal | None]
     external_line_id: Mapped[str] = mapped_column(sa.String(64), default="", server_default=sa.text("''"))
 
     order: Mapped[Order] = relationship(back_populates="lines")

@@ -1,0 +1,1 @@
+"""Exchange rates and conversions on the record: rate sources, the stored rates, order FX snapshots."""
