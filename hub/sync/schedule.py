@@ -2,8 +2,9 @@
 
 One interval job per active channel and job its connector can run, every `Channel.schedule[job]` seconds
 (SYNC_<JOB>_SECONDS by default; 0 or less: not scheduled, "sync now" only), plus the platform's daily
-audit prune. `reconcile` adds what is missing, re-times what changed and removes what is no longer
-wanted; it leaves everything else alone, so a restart or a takeover keeps each job's next run time.
+audit prune and the exchange-rate refresh (every FX_REFRESH_SECONDS). `reconcile` adds what is missing,
+re-times what changed and removes what is no longer wanted; it leaves everything else alone, so a restart or
+a takeover keeps each job's next run time.
 
 Jobs name their function by text (the store pickles only that): hub.sync.worker runs them.
 """
@@ -31,6 +32,8 @@ JOB_TABLE = "apscheduler_jobs"  # created by the migrations, not by the store
 SYNC_FUNC = "hub.sync.worker:scheduled_job"
 PRUNE_FUNC = "hub.sync.worker:prune_audit"
 PRUNE_ID = "platform:prune-audit"
+FX_FUNC = "hub.sync.worker:refresh_rates"
+FX_ID = "platform:refresh-rates"
 SYNC_PREFIX = "sync:"
 
 
@@ -83,7 +86,7 @@ class Changes:
         return bool(self.added or self.changed or self.removed)
 
 
-def reconcile(env: SyncEnv, scheduler: BaseScheduler) -> Changes:
+def reconcile(env: SyncEnv, scheduler: BaseScheduler, fx_refresh_seconds: int = 0) -> Changes:
     want = wanted(env)
     have = {job.id: job for job in scheduler.get_jobs()}
     removed = tuple(i for i in have if i.startswith(SYNC_PREFIX) and i not in want)
@@ -106,4 +109,25 @@ def reconcile(env: SyncEnv, scheduler: BaseScheduler) -> Changes:
         scheduler.add_job(PRUNE_FUNC, IntervalTrigger(days=1, timezone=UTC), id=PRUNE_ID, replace_existing=True,
                           name="prune the outbound audit", next_run_time=datetime.now(UTC) + timedelta(minutes=1))
         added.append(PRUNE_ID)
+    _reconcile_fx(scheduler, have, fx_refresh_seconds, added, changed)
     return Changes(tuple(added), tuple(changed), removed)
+
+
+def _reconcile_fx(scheduler: BaseScheduler, have: dict[str, object], seconds: int, added: list[str],
+                  changed: list[str]) -> None:
+    """The exchange-rate refresh every FX_REFRESH_SECONDS (0 or less: not scheduled, `hub fx refresh` only).
+    Its first run comes soon after the worker first leads, so a fresh install has today's rates."""
+    current = have.get(FX_ID)
+    if seconds <= 0:
+        if current is not None:
+            scheduler.remove_job(FX_ID)
+            changed.append(FX_ID)
+        return
+    trigger = IntervalTrigger(seconds=seconds, timezone=UTC)
+    if current is None:
+        scheduler.add_job(FX_FUNC, trigger, id=FX_ID, replace_existing=True, name="refresh the exchange rates",
+                          next_run_time=datetime.now(UTC) + timedelta(seconds=30))
+        added.append(FX_ID)
+    elif getattr(getattr(current, "trigger", None), "interval", None) != timedelta(seconds=seconds):
+        scheduler.reschedule_job(FX_ID, trigger=trigger)
+        changed.append(FX_ID)

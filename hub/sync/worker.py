@@ -47,6 +47,8 @@ class WorkerSettings:
     threads: int
     lease_seconds: float  # lease locks (SQLite): a holder that stops renewing loses them after this long
     audit_days: int
+    fx_refresh_seconds: int = 0
+    fx: Mapping[str, Any] | None = None  # the FX_* settings the refresh job builds its providers from
 
     @classmethod
     def from_settings(cls, s: Mapping[str, Any]) -> WorkerSettings:
@@ -55,7 +57,9 @@ class WorkerSettings:
                    reconcile_seconds=float(s.get("WORKER_RECONCILE_SECONDS", 20.0)),
                    threads=int(s.get("WORKER_THREADS", 4)),
                    lease_seconds=float(s.get("SYNC_LEASE_SECONDS", 15.0)),
-                   audit_days=int(s.get("AUDIT_RETENTION_DAYS", 30)))
+                   audit_days=int(s.get("AUDIT_RETENTION_DAYS", 30)),
+                   fx_refresh_seconds=int(s.get("FX_REFRESH_SECONDS", 0)),
+                   fx={k: v for k, v in s.items() if k.startswith("FX_")})
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,20 @@ def prune_audit() -> None:
     with runtime.env.sessions.begin() as session:
         removed = prune(session, runtime.settings.audit_days)
     log.info("pruned %d outbound-call audit rows older than %d days", removed, runtime.settings.audit_days)
+
+
+def refresh_rates() -> None:
+    from hub.currency.providers import build_providers
+    from hub.currency.store import refresh
+    from hub.outbound.audit_store import DbAudit
+
+    runtime = _current()
+    providers = build_providers(runtime.settings.fx or {}, audit=DbAudit(runtime.env.sessions))
+    result = refresh(runtime.env.sessions, providers)
+    if result.ok:
+        log.info("exchange rates from %s as of %s: %d new", result.provider, result.as_of, result.stored)
+    else:  # the rates already stored still serve, until FX_MAX_AGE_DAYS
+        log.warning("no exchange-rate provider answered: %s", "; ".join(f"{n}: {m}" for n, m in result.failures))
 
 
 # --- the worker ----------------------------------------------------------------------------------------
@@ -182,7 +200,7 @@ class Worker:
 
     def _reconcile(self, scheduler: BackgroundScheduler) -> None:
         try:
-            changes = reconcile(self.env, scheduler)
+            changes = reconcile(self.env, scheduler, self.settings.fx_refresh_seconds)
         except Exception:  # a bad moment of the database; the schedule stands, the next round tries again
             log.exception("reconciling the schedule failed")
             return
