@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HUB_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export HUB_TEST_DATABASE_URL
 
-.PHONY: demo test lint venv clean crash-test bench
+.PHONY: demo test lint venv clean crash-test bench translations translations-extract browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +16,25 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The dashboard's message catalogs: the .po files are the source, the .mo files build output (not committed).
+translations: $(STAMP)
+	$(BIN)/pybabel compile -d hub/translations --statistics
+
+# After changing strings: refresh the template and merge it into every catalog, then translate what is new.
+translations-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o hub/translations/messages.pot hub
+	$(BIN)/pybabel update -i hub/translations/messages.pot -d hub/translations --no-location --no-fuzzy-matching
+
+# The browser tests drive Debian's Chromium; install it when missing and we can (root with apt), else say so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		apt-get install -y chromium >/dev/null; } || echo "chromium missing and not installable: browser tests skip (fail under CI)"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # The whole suite on SQLite, then again on PostgreSQL when it is reachable (and it must be under CI).
-test: $(STAMP) lint
+test: $(STAMP) translations browser lint
 	@$(BIN)/python scripts/run_tests.py
 
 # Kill a pulling worker with SIGKILL at random points and restart it; the suite runs this too (both backends).
@@ -29,7 +43,7 @@ crash-test: $(STAMP)
 
 # A demo seller with catalog, stock, orders and one channel per marketplace sandbox in var/hub.sqlite3; the
 # sandboxes (127.0.0.1:5101-5105), the sync worker and the dashboard (127.0.0.1:5000) run until Ctrl-C.
-demo: $(STAMP)
+demo: $(STAMP) translations
 	@mkdir -p var
 	HUB_DEMO=true $(BIN)/hub db upgrade
 	HUB_DEMO=true $(BIN)/hub demo seed

@@ -40,6 +40,7 @@ class ProductOut(Out):
     gtin: str | None
     hs_code: str | None
     country_of_origin: str | None
+    customs_description: str
     is_active: bool
     translations: list[TranslationOut]
     created_at: datetime

@@ -51,10 +51,22 @@ class ProductIn(Strict):
                                 description="In the seller's base currency, as a decimal string")
     weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
     gtin: str | None = None
-    hs_code: str | None = Field(default=None, pattern=r"^\d{6,10}$", description="6 to 10 digits")
-    country_of_origin: str | None = None
+    hs_code: str | None = Field(default=None, pattern=r"^\d{6,10}$",
+                                description="Harmonized System code: 6 to 10 digits (dots and spaces are dropped)")
+    country_of_origin: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. DE")
+    customs_description: str = Field(default="", max_length=255,
+                                     description="What the goods are, for customs (default: the title)")
     is_active: bool = True
     translations: list[Translation] = Field(default_factory=list, max_length=50)
+
+    @field_validator("hs_code", mode="before")
+    @classmethod
+    def _hs_digits(cls, v: object) -> object:
+        """6109.10.00 and 6109 10 00 are how HS codes are printed: keep the digits."""
+        if isinstance(v, str):
+            v = v.replace(".", "").replace(" ", "")
+            return v or None
+        return v
 
     @field_validator("gtin")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, field_validator
@@ -160,6 +160,10 @@ class ChannelSettings(Strict):
     stock_max: int | None = Field(default=None, ge=0, le=100_000_000)
     stock_zero_below: int = Field(default=0, ge=0, le=1_000_000)
     schedule: ScheduleIn = Field(default_factory=ScheduleIn)
+    # The price rule for listings without a fixed price (hub.currency.pricing): 0.15 = +15 %, -0.1 = -10 %.
+    price_markup: Decimal = Field(default=Decimal(0), ge=Decimal("-0.9"), le=Decimal(10), max_digits=7,
+                                  decimal_places=4, description="A fraction: 0.15 = +15 %")
+    price_rounding: Literal["minor", "99", "95", "whole"] = "minor"
 
     _tz = field_validator("timezone")(check_timezone)
     _url = field_validator("base_url")(check_base_url)

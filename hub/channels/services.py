@@ -75,6 +75,7 @@ def update_settings(session: Session, actor: Actor, channel_id: int, data: Chann
     channel.stock_buffer, channel.stock_percent = data.stock_buffer, data.stock_percent
     channel.stock_max, channel.stock_zero_below = data.stock_max, data.stock_zero_below
     channel.schedule = data.schedule.as_schedule()
+    channel.price_markup, channel.price_rounding = data.price_markup, data.price_rounding
     _assign_warehouses(session, channel, data.warehouse_ids)
     session.flush()
     return channel

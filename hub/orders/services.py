@@ -17,6 +17,7 @@ from hub.accounts.models import Role, Seller
 from hub.catalog import stock
 from hub.catalog.models import Product
 from hub.channels.models import DIRECT, Channel
+from hub.currency.snapshots import take_snapshot
 from hub.db import unique_or_raise
 from hub.errors import Conflict, IllegalTransition, NotFound, ValidationError
 from hub.money import Money
@@ -98,6 +99,8 @@ def create_order(session: Session, actor: Actor, data: OrderIn) -> Order:
         session.add(order)
     for line in order.lines:
         stock.reserve_line(session, actor, line)
+    # In the base currency (the usual case) this is rate 1; otherwise a missing rate flags, never refuses.
+    take_snapshot(session, order)
     return order
 
 

@@ -31,6 +31,7 @@ from hub.catalog.models import Product, StockReservation
 from hub.channels.models import Channel, Listing
 from hub.channels.port import ChannelLine, ChannelOrder
 from hub.channels.values import MappingError
+from hub.currency.snapshots import fx_inputs, take_snapshot
 from hub.db import dialect_insert, insert_ignoring_duplicates
 from hub.money import is_currency
 from hub.orders.models import Order, OrderEvent, OrderLine
@@ -183,9 +184,11 @@ def _create(session: Session, channel: Channel, actor: Actor, order_id: int, inc
     rows = _line_rows(session, channel, incoming, products)
     session.execute(sa.insert(OrderLine), [{**row, "order_id": order_id} for row in rows])
     notes = [f"imported from {channel.name} as {incoming.status}"]
+    order = session.get(Order, order_id)
     if incoming.status in OPEN and any(row["product_id"] for row in rows):
-        order = session.get(Order, order_id)
         notes += _reserve(session, actor, order)
+    if take_snapshot(session, order) is None:
+        notes.append("not converted to the base currency: no exchange rate")
     unmatched = sorted({str(row["sku"]) or "(none)" for row in rows if row["product_id"] is None})
     if unmatched:
         notes.append(f"unmatched SKU {', '.join(unmatched)}: waiting for a mapping")
@@ -215,6 +218,7 @@ def _held(session: Session, line: OrderLine) -> int:
 def _update(session: Session, channel: Channel, actor: Actor, row: Order, incoming: ChannelOrder,
             values: dict[str, object]) -> bool:
     before = row.status
+    fx_before = fx_inputs(row)
     notes: list[str] = []
     tracked = ("grand_total", "buyer_name", "buyer_email", "shipping_address", "billing_address", "ship_country")
     for name in tracked:
@@ -240,6 +244,9 @@ def _update(session: Session, channel: Channel, actor: Actor, row: Order, incomi
             notes.append("lines changed")
             if incoming.status in OPEN:
                 notes += _reserve(session, actor, row)
+    if fx_inputs(row) != fx_before:
+        # The snapshot follows the amounts (replaced, never added to); a status change alone keeps it.
+        take_snapshot(session, row)
     after = incoming.status
     if after != before:
         row.status = after

@@ -1,7 +1,7 @@
 """Inventory and price push: tell a channel what it should list, sending only what changed since last time.
 
     push_inventory   available-to-sell per active linked listing -> connector.push_stock
-    push_prices      listing.price (channel currency) -> connector.push_prices
+    push_prices      listing.price (channel currency), else the channel's price rule -> connector.push_prices
 
 Listings are read in keyset pages, each in its own short transaction, and the quantities of a page come from
 one aggregated query (not one per listing), so tens of thousands of listings cost a few dozen queries.
@@ -22,12 +22,14 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from hub.catalog.models import Product, StockLevel, Warehouse
 from hub.channels.models import Channel, ChannelWarehouse, Listing
 from hub.channels.port import PriceUpdate, PushResult, StockUpdate
-from hub.money import CurrencyError, minor_units
+from hub.config import load_settings
+from hub.currency import pricing
 from hub.sync.env import SyncEnv
 from hub.sync.runs import Run
 from hub.sync.stock_rules import StockRules, available_to_sell
@@ -192,21 +194,44 @@ class PriceRow:
 def price_text(price: Decimal, currency: str) -> Decimal:
     """The price at the currency's minor units when that is exact (19.9900 -> 19.99, 1500.0000 -> 1500), as the
     connectors expect; otherwise unchanged, so the connector refuses it with its reason rather than us rounding."""
-    try:
-        exact = price.quantize(Decimal(1).scaleb(-minor_units(currency)))
-    except (CurrencyError, ArithmeticError):
-        return price
-    return exact if exact == price else price
+    return pricing.at_minor_units(price, currency)
 
 
-def price_page(session: Session, channel: Channel, *, after_id: int, limit: int, full: bool) -> list[PriceRow]:
-    query = (sa.select(Listing.id, Listing.channel_sku, Listing.price)
-             .where(Listing.channel_id == channel.id, Listing.seller_id == channel.seller_id,
-                    Listing.is_active.is_(True), Listing.price.is_not(None), Listing.id > after_id)
-             .order_by(Listing.id).limit(limit))
-    if not full:  # changed since the last accepted push (compared as numbers: 19.99 equals 19.9900)
-        query = query.where(sa.or_(Listing.last_pushed_price.is_(None), Listing.last_pushed_price != Listing.price))
-    return [PriceRow(listing_id, sku, price) for listing_id, sku, price in session.execute(query).all()]
+@dataclass
+class PricePage:
+    """One keyset page of priced listings: what to send, what could not be priced (and why), where to go on."""
+
+    changed: list[PriceRow]
+    unpriced: list[tuple[int, str]]
+    seen: int
+    last_id: int
+
+
+def fx_max_age(env: SyncEnv) -> int:
+    """FX_MAX_AGE_DAYS: from env.extra when set (tests, a caller that knows better), else the app's settings
+    (the worker and the CLI run in an app context), else the hub's settings as loaded from the defaults."""
+    if "FX_MAX_AGE_DAYS" in env.extra:
+        return pricing.max_age_from(env.extra)
+    if has_app_context():
+        return pricing.max_age_from(current_app.config)
+    return pricing.max_age_from(load_settings())
+
+
+def price_page(session: Session, channel: Channel, rates: pricing.Rates, *, after_id: int, limit: int,
+               full: bool) -> PricePage:
+    """The next `limit` listings with a price: a fixed one, else one computed by the channel's price rule
+    (pricing.channel_prices). Only those whose price differs from the last accepted push are sent (compared as
+    numbers: 19.99 equals 19.9900), unless `full`. A listing that cannot be priced (no rate) is refused."""
+    rows = pricing.previews(session, channel, rates, after_id=after_id, limit=limit)
+    last = dict(session.execute(sa.select(Listing.id, Listing.last_pushed_price)
+                                .where(Listing.id.in_([r.listing_id for r in rows]))).all()) if rows else {}
+    changed, unpriced = [], []
+    for row in rows:
+        if row.price is None:
+            unpriced.append((row.listing_id, row.error or "no price"))
+        elif full or last.get(row.listing_id) is None or last[row.listing_id] != row.price:
+            changed.append(PriceRow(row.listing_id, row.sku, row.price))
+    return PricePage(changed, unpriced, len(rows), rows[-1].listing_id if rows else after_id)
 
 
 def record_prices(env: SyncEnv, channel: Channel, sent: list[PriceRow], results: list[PushResult], run: Run) -> None:
@@ -221,20 +246,48 @@ def record_prices(env: SyncEnv, channel: Channel, sent: list[PriceRow], results:
     run.add(pushed=len(accepted), push_failed=len(refused))
 
 
-def push_prices(env: SyncEnv, channel: Channel, connector: Any, run: Run, *, since: object = None,
-                progress: Progress | None = None, full: bool = False, chunk: int = CHUNK,
-                **_options: object) -> None:
-    after = 0
-    while True:
-        with env.sessions.begin() as session:
-            session.info["seller_id"] = channel.seller_id
-            rows = price_page(session, channel, after_id=after, limit=chunk, full=full)
-        if not rows:
-            break
+def record_unpriced(env: SyncEnv, channel: Channel, unpriced: list[tuple[int, str]], run: Run) -> None:
+    """Listings refused before any call (no exchange rate): the reason in push_error, counted as failed."""
+    if not unpriced:
+        return
+    with env.sessions.begin() as session:
+        session.info["seller_id"] = channel.seller_id
+        _remember(session, "price", [], unpriced)
+    run.add(push_failed=len(unpriced))
+
+
+def send_prices(env: SyncEnv, channel: Channel, connector: Any, rows: list[PriceRow], run: Run) -> None:
+    if rows:
         results = connector.push_prices([PriceUpdate(r.sku, price_text(r.price, channel.currency), channel.currency)
                                          for r in rows])
         record_prices(env, channel, rows, results, run)
-        after = rows[-1].listing_id  # keyset: refused rows stay "changed" but are not asked again this run
-        if progress:
-            progress(run.counts)
+
+
+def push_prices(env: SyncEnv, channel: Channel, connector: Any, run: Run, *, since: object = None,
+                progress: Progress | None = None, full: bool = False, chunk: int = CHUNK,
+                **_options: object) -> None:
+    """Each active listing's price: fixed wins, else base price x today's rate x (1 + markup), rounded by the
+    channel's rule. Changed prices are sent `chunk` at a time however they are spread over the pages."""
+    after = 0
+    pending: list[PriceRow] = []
+    max_age = fx_max_age(env)
+    while True:
+        with env.sessions.begin() as session:
+            session.info["seller_id"] = channel.seller_id
+            rates = pricing.rates_for(session, channel, max_age_days=max_age)
+            page = price_page(session, channel, rates, after_id=after, limit=chunk, full=full)
+        if not page.seen:
+            break
+        run.add(fetched=page.seen, unchanged=page.seen - len(page.changed) - len(page.unpriced))
+        record_unpriced(env, channel, page.unpriced, run)
+        pending += page.changed
+        while len(pending) >= chunk:
+            send_prices(env, channel, connector, pending[:chunk], run)
+            pending = pending[chunk:]
+            if progress:
+                progress(run.counts)
+        after = page.last_id  # keyset: refused rows stay "changed" but are not asked again this run
+    send_prices(env, channel, connector, pending, run)
+    if progress:
+        progress(run.counts)
     run.message = f"{run.counts['pushed']} prices pushed, {run.counts['push_failed']} refused"

@@ -28,6 +28,7 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.sync.env import SyncEnv
 from hub.sync.jobs import run_job
@@ -111,6 +112,32 @@ def refresh_rates() -> None:
         log.info("exchange rates from %s as of %s: %d new", result.provider, result.as_of, result.stored)
     else:  # the rates already stored still serve, until FX_MAX_AGE_DAYS
         log.warning("no exchange-rate provider answered: %s", "; ".join(f"{n}: {m}" for n, m in result.failures))
+    convert_waiting_orders(runtime.env.sessions)
+
+
+# Orders converted per seller per refresh: a backlog is worked off over several refreshes, not in one transaction.
+BACKFILL_BATCH = 5_000
+
+
+def convert_waiting_orders(sessions: sessionmaker[Session]) -> int:
+    """Orders that came in without a usable rate get their FX snapshot once rates are there."""
+    import sqlalchemy as sa
+
+    from hub.currency.models import OrderFx
+    from hub.currency.snapshots import backfill_snapshots
+    from hub.orders.models import Order
+
+    with sessions() as session:
+        sellers = session.scalars(sa.select(Order.seller_id).where(
+            ~sa.exists().where(OrderFx.order_id == Order.id)).distinct()).all()
+    done = 0
+    for seller_id in sellers:
+        with sessions.begin() as session:
+            session.info["seller_id"] = seller_id
+            done += backfill_snapshots(session, seller_id, limit=BACKFILL_BATCH)
+    if done:
+        log.info("converted %d orders that were waiting for an exchange rate", done)
+    return done
 
 
 # --- the worker ----------------------------------------------------------------------------------------

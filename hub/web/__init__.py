@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from hub.accounts.models import Role
 from hub.errors import DomainError
+from hub.i18n import N_, init_i18n
 from hub.validation import nul_characters, refuse
 from hub.web import filters
 from hub.web.session_user import WebUser, load_user
@@ -19,23 +23,27 @@ log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 # Areas show up in the top bar once their blueprint is registered.
+# Labels are lazy: translated per request, in the viewer's language.
 NAV = [
-    ("catalog.products", "Products"),
-    ("stock.levels", "Stock"),
-    ("orders.list_orders", "Orders"),
-    ("channels.index", "Channels"),
-    ("quarantine.index", "Quarantine"),
-    ("account.profile", "Account"),
+    ("catalog.products", _l("Products")),
+    ("stock.levels", _l("Stock")),
+    ("orders.list_orders", _l("Orders")),
+    ("channels.index", _l("Channels")),
+    ("quarantine.index", _l("Quarantine")),
+    ("account.profile", _l("Account")),
 ]
 
 
 def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tokens live as long as the session
     csrf.init_app(app)
+    init_i18n(app)
 
     login = LoginManager(app)
     login.login_view = "auth.login"
-    login.login_message = "Please log in to see this page."
+    # Flask-Login translates the message when it flashes it (a lazy string would not fit in the session).
+    login.login_message = N_("Please log in to see this page.")
+    login.localize_callback = _
     login.user_loader(load_user)
 
     filters.register(app)
@@ -44,7 +52,8 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _navigation() -> dict:
         return {"nav_links": [(e, label) for e, label in NAV if e in app.view_functions],
-                "nav_endpoints": app.view_functions}
+                "nav_endpoints": app.view_functions,
+                "interface_lang": str(get_locale()).replace("_", "-")}
 
     @app.before_request
     def _actor_from_session() -> None:
@@ -97,8 +106,9 @@ def init_web(app: Flask) -> None:
     def _csrf(exc: CSRFError):
         if wants_json():
             raise exc
-        return render_template("error.html", code=400, message=f"The form expired or was tampered with "
-                               f"({exc.description}). Go back, reload the page and try again."), 400
+        return render_template("error.html", code=400, message=_(
+            "The form expired or was tampered with (%(reason)s). Go back, reload the page and try again.",
+            reason=exc.description)), 400
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
@@ -120,8 +130,8 @@ def init_web(app: Flask) -> None:
             from hub.api.errors import error_body
 
             return error_body("internal", "something went wrong on our side; it has been logged", 500)
-        return render_template("error.html", code=500, message="Something went wrong on our side; it has "
-                               "been logged."), 500
+        return render_template("error.html", code=500,
+                               message=_("Something went wrong on our side; it has been logged.")), 500
 
     @app.route("/healthz")
     def healthz():

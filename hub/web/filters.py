@@ -10,14 +10,20 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, parse_pattern
-from flask import Flask
+from flask import Flask, has_request_context
+from flask_babel import get_locale
 from flask_login import current_user
 
+from hub import i18n
 from hub.money import Money, minor_units
 
 
 def _locale() -> str:
-    return getattr(current_user, "locale", None) or "en_GB"
+    # The user's own locale (it falls back to the seller's); anonymous pages use the negotiated language.
+    user_locale = getattr(current_user, "locale", None)
+    if user_locale:
+        return user_locale
+    return str(get_locale()) if has_request_context() else "en_GB"
 
 
 def _tz() -> ZoneInfo:
@@ -51,7 +57,17 @@ def when(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, format=fmt, tzinfo=_tz(), locale=_locale())
 
 
+def country(code: str | None) -> str:
+    return i18n.country_name(code, _locale())
+
+
+def currency(code: str | None) -> str:
+    return i18n.currency_name(code, _locale())
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(country, "country_name")
+    app.add_template_filter(currency, "currency_name")
     app.add_template_filter(money, "money")
     app.add_template_filter(number, "number")
     app.add_template_filter(when, "when")

@@ -187,13 +187,14 @@ def test_prices_push_what_changed_in_the_channel_currency(env, sessions, alice, 
         rows["TEA-001"].price = Decimal(1500)
         rows["TEA-002"].price = Decimal("1980")
         rows["TEA-003"].price = Decimal("12.5")  # JPY has no minor units: the channel refuses it
-        # TEA-004 has no price: not pushed
+        # TEA-004 has no fixed price: priced by the channel's rule, but there is no EUR/JPY rate: refused unsent
     market.refuse = set()
     first = run_job(env, channel.id, Job.PUSH_PRICES)
     assert [(u.sku, u.price, u.currency) for u in market.price_calls[0]] == [
         ("TEA-001", Decimal(1500), "JPY"), ("TEA-002", Decimal(1980), "JPY"), ("TEA-003", Decimal("12.5"), "JPY")]
     assert str(market.price_calls[0][0].price) == "1500"  # sent at the currency's minor units, not 1500.0000
-    assert first.counts["pushed"] == 3
+    assert first.counts["pushed"] == 3 and first.counts["push_failed"] == 1
+    assert listings(sessions, channel)["TEA-004"].push_error.startswith("price: no exchange rate EUR/JPY")
 
     market.price_calls.clear()
     assert run_job(env, channel.id, Job.PUSH_PRICES).counts["pushed"] == 0
@@ -203,7 +204,7 @@ def test_prices_push_what_changed_in_the_channel_currency(env, sessions, alice, 
         session.scalars(sa.select(Listing).where(Listing.channel_sku == "TEA-002")).one().price = Decimal(2100)
     market.refuse = {"TEA-002"}
     refused = run_job(env, channel.id, Job.PUSH_PRICES)
-    assert refused.counts["push_failed"] == 1
+    assert refused.counts["push_failed"] == 2  # TEA-002 by the channel, TEA-004 for want of a rate
     row = listings(sessions, channel)["TEA-002"]
     assert row.push_error == "price: fake refuses the price" and row.last_pushed_price == Decimal(1980)
 

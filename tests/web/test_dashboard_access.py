@@ -39,7 +39,8 @@ VALID_FORMS: dict[str, dict[str, str]] = {
     "channels.new_channel": {"kind": "woocommerce", "name": "Woo 2", "currency": "EUR",
                              "base_url": "https://two.example.com",
                              "credentials": "consumer_key=ck_1\nconsumer_secret=cs_1"},
-    "channels.settings": {"base_url": "https://shop.example.com", "stock_percent": "90", "timezone": "UTC"},
+    "channels.settings": {"base_url": "https://shop.example.com", "stock_percent": "90", "timezone": "UTC",
+                          "price_markup": "0.15", "price_rounding": "99"},
     "channels.credentials": {"credentials": "consumer_key=ck_2\nconsumer_secret=cs_2"},
     "channels.sync_now": {"job": "pull"},
     "channels.map_sku": {"product_id": "1"},
@@ -72,7 +73,8 @@ def _sync_records_untouched(session, ids: dict[str, int]) -> None:
 def test_the_dashboard_has_the_routes_these_tests_expect(app):
     endpoints = {rule.endpoint for rule in dashboard_rules(app)}
     assert {"catalog.products", "catalog.edit_product", "stock.levels", "orders.list_orders", "orders.detail",
-            "orders.ship", "account.profile", "account.revoke_token", "account.deactivate_user"} <= endpoints
+            "orders.ship", "account.profile", "account.revoke_token", "account.deactivate_user",
+            "channels.prices"} <= endpoints
 
 
 def test_every_route_that_takes_an_id_answers_404_for_another_sellers_object(app, sessions, alice, bob):

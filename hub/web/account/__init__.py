@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from hub.accounts import services
@@ -37,7 +38,7 @@ def profile():
         sent = submit(ProfileUpdate, services.update_profile)
         if not sent.ok:
             return _profile_page("profile", sent.errors, sent.form, sent.status)
-        flash("Profile saved.", "success")
+        flash(_("Profile saved."), "success")
         return redirect(url_for(".profile"))
     return _profile_page()
 
@@ -54,7 +55,7 @@ def password():
         return _profile_page("password", errors, {}, status)  # passwords are never sent back
     # The new session version ends every other session of the user; this one logs in again under it.
     login_user(WebUser(user))
-    flash("Password changed. Your other sessions have been logged out.", "success")
+    flash(_("Password changed. Your other sessions have been logged out."), "success")
     return redirect(url_for(".profile"))
 
 
@@ -68,7 +69,7 @@ def seller():
     if request.method == "POST":
         sent = submit(SellerSettings, services.update_seller, booleans=("prices_include_tax",))
         if sent.ok:
-            flash("Seller settings saved.", "success")
+            flash(_("Seller settings saved."), "success")
             return redirect(url_for(".seller"))
         form, errors, status = sent.form, sent.errors, sent.status
     current = services.own_user(session, actor).seller
@@ -88,8 +89,8 @@ def team():
         sent = submit(NewUser, lambda s, a, new: services.add_user(s, hub().security, a, new))
         if sent.ok:
             user = sent.result
-            flash(f"{user.name} ({user.email}) can now log in as {user.role}. Hand over the first password "
-                  "safely and ask them to change it.", "success")
+            flash(_("%(name)s (%(email)s) can now log in as %(role)s. Hand over the first password safely and ask "
+                    "them to change it.", name=user.name, email=user.email, role=user.role), "success")
             return redirect(url_for(".team"))
         errors, status = sent.errors, sent.status
         form = {k: v for k, v in sent.form.items() if k != "password"}  # passwords are never sent back
@@ -101,9 +102,9 @@ def _set_active(user_id: int, active: bool):
     user = services.set_user_active(db(), current_user.actor, user_id, active)
     db().commit()
     if active:
-        flash(f"{user.name} can log in again.", "success")
+        flash(_("%(name)s can log in again.", name=user.name), "success")
     else:
-        flash(f"{user.name} is deactivated and logged out everywhere.", "success")
+        flash(_("%(name)s is deactivated and logged out everywhere.", name=user.name), "success")
     return redirect(url_for(".team"))
 
 
@@ -146,5 +147,6 @@ def tokens():
 def revoke_token(token_id: int):
     token = services.revoke_token(db(), current_user.actor, token_id)
     db().commit()
-    flash(f"Token {token.name} ({token.prefix}…) revoked: it no longer works.", "success")
+    flash(_("Token %(name)s (%(prefix)s…) revoked: it no longer works.", name=token.name, prefix=token.prefix),
+          "success")
     return redirect(url_for(".tokens"))

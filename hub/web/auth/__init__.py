@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hub.accounts import services
@@ -36,7 +37,8 @@ def signup():
             errors = exc.fields or {"form": exc.message}
         else:
             login_user(WebUser(user))
-            flash(f"Welcome, {user.name}! Your seller account {data.seller_name} is ready.", "success")
+            flash(_("Welcome, %(name)s! Your seller account %(seller)s is ready.", name=user.name,
+                    seller=data.seller_name), "success")
             return redirect(url_for("dashboard.overview"))
     return render_template("auth/signup.html", errors=errors, form=request.form), 422 if errors else 200
 
@@ -66,5 +68,5 @@ def login():
 @login_required
 def logout():
     logout_user()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

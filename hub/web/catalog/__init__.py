@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.accounts.models import Role
@@ -20,7 +21,8 @@ PAGE = 50  # the page size the pager macro expects
 RECENT_MOVEMENTS = 20
 LEDGER_ROWS = 200
 BOOLEANS = ("is_active",)
-FIELDS = ("sku", "title", "description", "weight_grams", "gtin", "hs_code", "country_of_origin", "is_active")
+FIELDS = ("sku", "title", "description", "weight_grams", "gtin", "hs_code", "country_of_origin",
+          "customs_description", "is_active")
 
 
 def _form_of(product: Product) -> dict[str, Any]:
@@ -51,7 +53,7 @@ def new_product():
     if request.method == "POST":
         sent = submit(ProductIn, products.create_product, booleans=BOOLEANS)
         if sent.ok:
-            flash(f"Product {sent.result.sku} created.", "success")
+            flash(_("Product %(sku)s created.", sku=sent.result.sku), "success")
             return redirect(url_for(".edit_product", product_id=sent.result.id))
         form, errors, status = sent.form, sent.errors, sent.status
     return render_template("catalog/new.html", form=form, errors=errors,
@@ -69,7 +71,7 @@ def edit_product(product_id: int):
         sent = submit(ProductIn, lambda s, a, data: products.update_product(s, a, product_id, data),
                       booleans=BOOLEANS)
         if sent.ok:
-            flash(f"Product {product.sku} saved.", "success")
+            flash(_("Product %(sku)s saved.", sku=product.sku), "success")
             return redirect(url_for(".edit_product", product_id=product_id))
         form, errors, status = sent.form, sent.errors, sent.status
     else:
@@ -103,8 +105,8 @@ def delete_product(product_id: int):
     soft = products.delete_product(session, actor, product_id)
     session.commit()
     if soft:
-        flash(f"Product {sku} is on orders, so it was archived instead: it is hidden and inactive, "
-              "and its orders still show it.", "info")
+        flash(_("Product %(sku)s is on orders, so it was archived instead: it is hidden and inactive, and its orders "
+                "still show it.", sku=sku), "info")
     else:
-        flash(f"Product {sku} deleted.", "success")
+        flash(_("Product %(sku)s deleted.", sku=sku), "success")
     return redirect(url_for(".products"))

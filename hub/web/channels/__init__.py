@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hub.accounts.models import Role
@@ -27,8 +29,8 @@ from hub.web.forms import failure, flat_form, nested_form, submit
 
 bp = Blueprint("channels", __name__, template_folder="templates")
 
-JOB_LABELS = {Job.PULL: "Pull orders", Job.PUSH_INVENTORY: "Push stock", Job.PUSH_PRICES: "Push prices",
-              Job.PUSH_FULFILMENTS: "Push shipments", Job.CHECK_DRIFT: "Check drift"}
+JOB_LABELS = {Job.PULL: _l("Pull orders"), Job.PUSH_INVENTORY: _l("Push stock"), Job.PUSH_PRICES: _l("Push prices"),
+              Job.PUSH_FULFILMENTS: _l("Push shipments"), Job.CHECK_DRIFT: _l("Check drift")}
 
 
 @bp.app_template_filter("pretty_json")
@@ -49,7 +51,7 @@ def pretty_json(value: Any, indent: int = 0) -> str:
 @bp.app_template_filter("job_label")
 def job_label(job: Job | str) -> str:
     try:
-        return JOB_LABELS[Job(job)]
+        return str(JOB_LABELS[Job(job)])
     except ValueError:
         return str(job)
 
@@ -74,7 +76,7 @@ def new_channel():
         sent = submit(ChannelIn, lambda s, a, data: services.connect_channel(s, a, env.box, data,
                                                                              registry=env.registry))
         if sent.ok:
-            flash(f"Channel {sent.result.name} connected. Check its settings, then sync.", "success")
+            flash(_("Channel %(name)s connected. Check its settings, then sync.", name=sent.result.name), "success")
             return redirect(url_for(".detail", channel_id=sent.result.id))
         form, errors, status = sent.form, sent.errors, sent.status
         form.pop("credentials", None)  # never sent back to the browser, even when the form was refused
@@ -91,6 +93,8 @@ def settings_form(channel: Channel, warehouse_ids: list[int]) -> dict[str, Any]:
         "stock_buffer": channel.stock_buffer, "stock_percent": channel.stock_percent,
         "stock_max": "" if channel.stock_max is None else channel.stock_max,
         "stock_zero_below": channel.stock_zero_below,
+        "price_markup": channel.price_markup.normalize() if channel.price_markup else 0,
+        "price_rounding": channel.price_rounding,
         **{f"schedule.{k}": "" if v is None else v for k, v in ScheduleIn.of(channel.schedule or {}).items()},
     }
     form["warehouse_ids"] = {str(i) for i in warehouse_ids}
@@ -166,7 +170,8 @@ def _set_active(channel_id: int, active: bool):
     session = db()
     channel = services.set_active(session, current_user.actor, channel_id, active)
     session.commit()
-    flash(f"Channel {channel.name} {'enabled' if active else 'disabled: its jobs no longer run'}.", "success")
+    flash(_("Channel %(name)s enabled.", name=channel.name) if active
+          else _("Channel %(name)s disabled: its jobs no longer run.", name=channel.name), "success")
     return redirect(url_for(".detail", channel_id=channel_id))
 
 
@@ -182,4 +187,4 @@ def disable(channel_id: int):
     return _set_active(channel_id, False)
 
 
-from hub.web.channels import listings, runs  # noqa: E402, F401  (their routes join this blueprint)
+from hub.web.channels import listings, prices, runs  # noqa: E402, F401  (their routes join this blueprint)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from hub.accounts.models import Role
@@ -44,6 +45,7 @@ def map_sku(listing_id: int):
     except ValidationError as exc:
         errors, status = failure(exc)
         return _page({listing_id: errors.get("product_id") or errors["form"]}, status)
-    flash(f"{listing.channel_sku} mapped; {relinked} waiting order line{'s' if relinked != 1 else ''} relinked.",
+    flash(ngettext("%(sku)s mapped; %(num)d waiting order line relinked.",
+                   "%(sku)s mapped; %(num)d waiting order lines relinked.", relinked, sku=listing.channel_sku),
           "success")
     return redirect(url_for(".unmatched"))

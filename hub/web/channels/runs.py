@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.accounts.models import Role
@@ -65,7 +66,9 @@ def sync_now(channel_id: int):
     name = channel.name  # read before the rollback expires the row
     db().rollback()
     start_in_background(partial(_run, env, channel_id, job, repair), f"sync-now:{channel_id}:{job.value}")
-    flash(f"{job_label(job)}{' and repair' if repair else ''} of {name} started. Reload this page to see the run.",
+    flash((_("%(job)s and repair of %(name)s started. Reload this page to see the run.", job=job_label(job), name=name)
+           if repair else
+           _("%(job)s of %(name)s started. Reload this page to see the run.", job=job_label(job), name=name)),
           "success")
     return redirect(url_for(".detail", channel_id=channel_id))
 

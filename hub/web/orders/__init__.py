@@ -9,13 +9,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from hub.accounts.actor import Actor
 from hub.accounts.models import Role
+from hub.currency.models import OrderFx
 from hub.errors import DomainError, NotFound, ValidationError
 from hub.extensions import db
+from hub.i18n import STATUS_LABELS
 from hub.orders import services
 from hub.orders.models import Order
 from hub.orders.schemas import OrderFilters, OrderIn, ShipmentIn, StatusMove
@@ -37,7 +40,7 @@ _SHIP_LINE_ERROR = re.compile(r"lines\[(\d+)\]\.\w+", re.ASCII)
 
 
 def label(status: OrderStatus) -> str:
-    return str(status).replace("_", " ")
+    return str(STATUS_LABELS.get(str(status), str(status).replace("_", " ")))
 
 
 @bp.app_template_filter("status_label")
@@ -86,6 +89,7 @@ def _detail(order_id: int, failed: str | None = None, errors: dict[str, str] | N
         moves=[(s.value, label(s)) for s in S if s in allowed and s not in NOT_IN_MOVE_FORM],
         can_ship=S.FULFILLED in allowed, can_cancel=S.CANCELLED in allowed,
         lines_by_id={line.id: line for line in order.lines},
+        fx=db().get(OrderFx, order.id),
         failed=failed, errors=errors or {}, form=form or {},
     ), status
 
@@ -109,7 +113,7 @@ def _act(order_id: int, name: str, action: Callable[[Session, Actor], tuple[Orde
         errors, status = failure(exc)
         errors = {rename(key): message for key, message in errors.items()}
         return _detail(order_id, name, errors, request.form, status)
-    flash(f"Order {order.external_id}: {done}", "success")
+    flash(_("Order %(id)s: %(done)s", id=order.external_id, done=done), "success")
     return redirect(url_for(".detail", order_id=order_id))
 
 
@@ -173,8 +177,8 @@ def new_order():
         sent = submit(OrderIn, services.create_order)
         if sent.ok:
             order = sent.result
-            flash(f"Order {order.external_id} created for {money(order.money(order.grand_total))}; "
-                  "its stock is reserved.", "success")
+            flash(_("Order %(id)s created for %(total)s; its stock is reserved.", id=order.external_id,
+                    total=money(order.money(order.grand_total))), "success")
             return redirect(url_for(".detail", order_id=order.id))
         form, errors, status = sent.form, sent.errors, sent.status
     return render_template("orders/new.html", form=form, errors=errors, line_rows=row_count(form, "lines", 3)), status

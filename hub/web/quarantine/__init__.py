@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.accounts.models import Role
@@ -55,9 +56,9 @@ def replay(item_id: int):
     result = _replay(item_id)  # refused (403, 404, not open) -> the app's error page; nothing was written
     db().commit()  # a failed replay is kept too: the item stays open with the new reason
     if result.ok:
-        flash(f"Replayed: {result.message}.", "success")
+        flash(_("Replayed: %(message)s.", message=result.message), "success")
         return redirect(url_for(".index"))
-    flash(f"Still failing: {result.message}", "error")
+    flash(_("Still failing: %(message)s", message=result.message), "error")
     return redirect(url_for(".detail", item_id=item_id))
 
 
@@ -66,7 +67,7 @@ def replay(item_id: int):
 def discard(item_id: int):
     quarantine.discard(db(), current_user.actor, item_id)
     db().commit()
-    flash(f"Quarantined order {item_id} discarded.", "success")
+    flash(_("Quarantined order %(id)s discarded.", id=item_id), "success")
     return redirect(url_for(".index"))
 
 

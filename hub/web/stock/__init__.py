@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pydantic import BaseModel
 
@@ -76,7 +77,7 @@ def warehouses():
     if request.method == "POST":
         sent = submit(WarehouseIn, stock.create_warehouse)
         if sent.ok:
-            flash(f"Warehouse {sent.result.code} created.", "success")
+            flash(_("Warehouse %(code)s created.", code=sent.result.code), "success")
             return redirect(url_for(".warehouses"))
         form, errors, status = sent.form, sent.errors, sent.status
     return render_template("stock/warehouses.html", form=form, errors=errors,
