@@ -94,3 +94,34 @@ def test_hub_demo_seed_seals_with_the_configured_key(app):
         sealed = session.scalars(sa.select(Channel.credentials_encrypted).where(Channel.kind != DIRECT)).all()
     box = CredentialBox([key.encode()])
     assert len(sealed) == 5 and all(box.open(s) for s in sealed)
+
+
+def test_the_demo_converts_offline_its_orders_carry_a_rate_and_its_source(app):
+    from datetime import timedelta
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    from hub.accounts.models import Seller, User
+    from hub.currency.models import FxRate, OrderFx
+    from hub.orders.models import Order
+    from hub.sync.apply import apply_order
+    from hub.timeutil import utcnow
+    from tests.sync.fakes import channel_order
+
+    hub = app.extensions["hub"]
+    seed(hub, CredentialBox.from_settings(app.config))
+    with hub.sessions.begin() as session:
+        seller_id = session.scalars(sa.select(User.seller_id).where(User.email == DEMO_EMAIL)).one()
+        assert session.get(Seller, seller_id).allow_stale_rates
+        assert session.scalar(sa.select(sa.func.count()).select_from(FxRate).where(FxRate.quote == "JPY")) > 500
+        channel = session.scalars(sa.select(Channel).where(Channel.seller_id == seller_id,
+                                                           Channel.kind == "shopify")).one()
+        order = channel_order("DEMO-JPY", currency="JPY")
+        order = type(order)(**{**order.__dict__, "placed_at": utcnow() - timedelta(days=1)})
+        _, order_id = apply_order(session, channel, order)
+    with hub.sessions() as session:
+        fx = session.get(OrderFx, order_id)
+        assert fx is not None and fx.base_currency == "EUR" and fx.order_currency == "JPY"
+        assert fx.rate_source.startswith("ecb") and fx.rate_as_of <= utcnow().date()
+        original = session.get(Order, order_id)
+        assert original.currency == "JPY" and fx.rate > 0
+        assert fx.grand_total == (original.grand_total * fx.rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
