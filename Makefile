@@ -23,7 +23,7 @@ translations: $(STAMP)
 # After changing strings: refresh the template and merge it into every catalog, then translate what is new.
 translations-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o hub/translations/messages.pot hub
-	$(BIN)/pybabel update -i hub/translations/messages.pot -d hub/translations --no-location --no-fuzzy-matching
+	$(BIN)/python scripts/update_catalogs.py
 
 # The browser tests drive Debian's Chromium; install it when missing and we can (root with apt), else say so.
 browser:

@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from hub.accounts import tax_ids
 from hub.accounts.models import Role
 from hub.money import is_currency
 
@@ -80,12 +81,26 @@ class PasswordChange(Strict):
     new_password: str = Field(max_length=256)
 
 
-class SellerSettings(Strict):
+class TaxIds(Strict):
+    """The seller's identifiers for customs declarations (hub.accounts.tax_ids has the formats)."""
+
+    ioss_number: str | None = None
+    eori_number: str | None = None
+    vat_number: str | None = None
+
+    _ioss = field_validator("ioss_number")(tax_ids.optional(tax_ids.check_ioss))
+    _eori = field_validator("eori_number")(tax_ids.optional(tax_ids.check_eori))
+    _vat = field_validator("vat_number")(tax_ids.optional(tax_ids.check_vat))
+
+
+class SellerSettings(TaxIds):
     name: str = Field(min_length=1, max_length=120)
     base_currency: str
     default_locale: str
     timezone: str
     prices_include_tax: bool = False
+    # Convert orders with the newest rate there is, marked stale, instead of leaving them unconverted.
+    allow_stale_rates: bool = False
 
     _currency = field_validator("base_currency")(check_currency)
     _locale = field_validator("default_locale")(check_locale)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from hub.accounts.actor import Actor
 from hub.accounts.models import ApiToken, Role, Seller, User
 from hub.accounts.passwords import Hasher, PasswordPolicy
-from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings, SignUp
+from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings, SignUp, TaxIds
 from hub.channels.models import DIRECT, Channel
 from hub.db import unique_or_raise
 from hub.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
@@ -124,6 +124,16 @@ def update_seller(session: Session, actor: Actor, data: SellerSettings) -> Selle
         raise NotFound("no such seller")
     for field, value in data.model_dump().items():
         setattr(seller, field, value)
+    return seller
+
+
+def set_tax_ids(session: Session, actor: Actor, data: TaxIds) -> Seller:
+    """Owners set the seller's customs identifiers (all three at once; None clears one)."""
+    actor.require(Role.OWNER, "change the seller's tax identifiers")
+    seller = session.get(Seller, actor.acting_seller("change tax identifiers"))
+    if seller is None:
+        raise NotFound("no such seller")
+    seller.ioss_number, seller.eori_number, seller.vat_number = data.ioss_number, data.eori_number, data.vat_number
     return seller
 
 

@@ -6,8 +6,9 @@ import pytest
 
 from hub.accounts import services as accounts
 from hub.accounts.models import Role, Seller
+from hub.accounts.schemas import TaxIds
+from hub.accounts.services import set_tax_ids
 from hub.errors import PermissionDenied, ValidationError
-from hub.logistics.tax_ids import TaxIds, set_tax_ids
 from hub.validation import parse
 from tests.conftest import user_row
 from tests.web.support import add_user

@@ -69,6 +69,22 @@ def test_an_owner_changes_the_sellers_settings(app, alice):
     assert "unknown currency" in field_error(text(bad), "base_currency")
 
 
+def test_an_owner_sets_the_customs_identifiers_and_the_stale_rate_choice(app, sessions, alice):
+    from hub.accounts.models import Seller
+
+    b = browser(app, alice)
+    form = {"name": "Alice's Teas", "base_currency": "EUR", "default_locale": "en_GB", "timezone": "UTC",
+            "allow_stale_rates": "1", "ioss_number": "im 301 000 0019", "eori_number": "de12345", "vat_number": ""}
+    assert b.post("/account/seller", form).status_code == 302
+    with sessions() as session:
+        seller = session.get(Seller, alice.seller_id)
+        assert (seller.ioss_number, seller.eori_number, seller.vat_number, seller.allow_stale_rates) == (
+            "IM3010000019", "DE12345", None, True)
+    bad = b.post("/account/seller", {**form, "ioss_number": "IM123"})
+    assert bad.status_code == 422
+    assert "IM followed by 10 digits" in field_error(text(bad), "ioss_number")
+
+
 def test_an_owner_adds_a_staff_member_who_can_then_log_in(app, sessions, alice):
     b = browser(app, alice)
     form = {"name": "Sam", "email": "Sam@Teas.example.com", "role": "staff", "password": NEW_PASSWORD}

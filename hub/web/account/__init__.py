@@ -67,7 +67,7 @@ def seller():
     status = 200
     form: dict[str, Any] | None = None
     if request.method == "POST":
-        sent = submit(SellerSettings, services.update_seller, booleans=("prices_include_tax",))
+        sent = submit(SellerSettings, services.update_seller, booleans=("prices_include_tax", "allow_stale_rates"))
         if sent.ok:
             flash(_("Seller settings saved."), "success")
             return redirect(url_for(".seller"))

@@ -11,14 +11,7 @@ clears the identifier.
 from __future__ import annotations
 
 import re
-
-from pydantic import field_validator
-from sqlalchemy.orm import Session
-
-from hub.accounts.actor import Actor
-from hub.accounts.models import Role, Seller
-from hub.accounts.schemas import Strict
-from hub.errors import NotFound
+from collections.abc import Callable
 
 IOSS = re.compile(r"IM\d{10}")
 EORI = re.compile(r"[A-Z]{2}[A-Z0-9]{1,15}")
@@ -52,28 +45,8 @@ def check_vat(value: str) -> str:
     return value
 
 
-def _optional(check):  # type: ignore[no-untyped-def]
+def optional(check: Callable[[str], str]) -> Callable[[str | None], str | None]:
+    """A validator that lets a blank value clear the identifier."""
     def run(value: str | None) -> str | None:
         return check(value) if value and value.strip() else None
     return run
-
-
-class TaxIds(Strict):
-    ioss_number: str | None = None
-    eori_number: str | None = None
-    vat_number: str | None = None
-
-    _ioss = field_validator("ioss_number")(_optional(check_ioss))
-    _eori = field_validator("eori_number")(_optional(check_eori))
-    _vat = field_validator("vat_number")(_optional(check_vat))
-
-
-def set_tax_ids(session: Session, actor: Actor, data: TaxIds) -> Seller:
-    """Owners set the seller's identifiers (all three at once; None clears one)."""
-    actor.require(Role.OWNER, "change the seller's tax identifiers")
-    seller = session.get(Seller, actor.acting_seller("change tax identifiers"))
-    if seller is None:
-        raise NotFound("no such seller")
-    seller.ioss_number, seller.eori_number, seller.vat_number = data.ioss_number, data.eori_number, data.vat_number
-    session.flush()
-    return seller
