@@ -25,7 +25,7 @@ _NOT_REVENUE = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 @dataclass(frozen=True)
 class Overview:
     orders_by_status: dict[str, int]
-    revenue_30d: list[Money]  # one per order currency; conversion to base comes with FX snapshots
+    revenue_30d: list[Money]  # one per order currency, as sold; revenue_in_base converts through the snapshots
     product_count: int
     low_stock: list[tuple[str, str, int]]  # sku, warehouse, available
     recent_orders: list[Order]

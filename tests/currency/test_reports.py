@@ -55,3 +55,19 @@ def test_orders_still_without_a_rate_are_counted_as_unconverted_not_summed(sessi
     with sessions() as session:
         report = revenue_in_base(session, alice.actor, START, END, "day")
     assert (report.rows, report.unconverted) == ([], 1)
+
+
+def test_the_overview_shows_revenue_by_channel_in_the_base_currency(app, sessions, alice):
+    from hub.timeutil import utcnow
+    from tests.web.support import browser, text
+
+    placed = utcnow() - timedelta(days=2)
+    channel = shop_channel(sessions, alice.seller_id)
+    add_rates(sessions, placed.date() - timedelta(days=1), USD="1.2500")
+    _, snapshot = imported(sessions, channel, usd_order("W-OVERVIEW", placed_at=placed, updated_at=placed))
+    assert snapshot is not None
+
+    page = text(browser(app, alice).get("/overview"))
+
+    card = page.partition("Revenue in the base currency, last 30 days")[2].partition("</section>")[0]
+    assert "woo shop" in card and "€" in card and "wait for an exchange rate" not in card
