@@ -38,10 +38,8 @@ def test_a_quantity_changed_in_the_shop_is_found_and_repaired(env, sessions, ali
     assert run_job(env, channel.id, Job.CHECK_DRIFT).counts["push_failed"] == 0
 
 
-def test_hub_sync_check_drift_repair_fixes_the_shop_from_the_command_line(app, env, sessions, alice, shopify,
-                                                                        shopify_channel):
-    from hub.sync.cli import sync_command
-
+def drifted(env, sessions, alice, shopify, shopify_channel):
+    """SKU-0001 pushed as 5, then changed to 40 in the shop: (the sandbox's shop, the channel, its level key)."""
     _, sandbox, _ = shopify
     shop = sandbox.extensions["sandbox"]
     stocked_product(sessions, alice.actor, "SKU-0001", {"BER": 5})
@@ -50,6 +48,14 @@ def test_hub_sync_check_drift_repair_fixes_the_shop_from_the_command_line(app, e
     run_job(env, channel.id, Job.PUSH_INVENTORY)
     key = (shop.variants["SKU-0001"].item_number, LOCATION)
     shop.levels[key] = 40
+    return shop, channel, key
+
+
+def test_hub_sync_check_drift_repair_fixes_the_shop_from_the_command_line(app, env, sessions, alice, shopify,
+                                                                        shopify_channel):
+    from hub.sync.cli import sync_command
+
+    shop, channel, key = drifted(env, sessions, alice, shopify, shopify_channel)
     runner = app.test_cli_runner()
 
     refused = runner.invoke(sync_command, [str(channel.id), "--job", "pull", "--repair"])
@@ -67,14 +73,7 @@ def test_check_and_repair_on_the_dashboard_fixes_the_shop(app, env, sessions, al
     from tests.conftest import csrf_token, login
 
     monkeypatch.setattr(runs, "start_in_background", lambda work, name: work())  # the job before the answer
-    _, sandbox, _ = shopify
-    shop = sandbox.extensions["sandbox"]
-    stocked_product(sessions, alice.actor, "SKU-0001", {"BER": 5})
-    channel = shopify_channel(alice.seller_id)
-    link(sessions, channel)
-    run_job(env, channel.id, Job.PUSH_INVENTORY)
-    key = (shop.variants["SKU-0001"].item_number, LOCATION)
-    shop.levels[key] = 40
+    shop, channel, key = drifted(env, sessions, alice, shopify, shopify_channel)
     client = app.test_client()
     login(client, alice.email)
     token = csrf_token(client, f"/channels/{channel.id}")
