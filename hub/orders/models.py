@@ -24,8 +24,14 @@ class Order(TenantOwned, Base):
     __table_args__ = (
         # The idempotency key for every import and API create: one row per order per channel.
         sa.UniqueConstraint("channel_id", "external_id"),
+        # The Orders list and export (hub.orders.services.page_orders): each sort is a keyset on (key, id) within
+        # a seller, so each has an index that yields its rows in order and starts at the cursor.
         sa.Index("ix_orders_seller_placed", "seller_id", "placed_at", "id"),
+        sa.Index("ix_orders_seller_total", "seller_id", "grand_total", "id"),
+        # The selective filters, still in placed order: status, ship-to country, channel (implies the seller).
         sa.Index("ix_orders_seller_status", "seller_id", "status", "placed_at"),
+        sa.Index("ix_orders_seller_country_placed", "seller_id", "ship_country", "placed_at", "id"),
+        sa.Index("ix_orders_channel_placed", "channel_id", "placed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

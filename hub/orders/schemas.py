@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from decimal import Decimal
 
@@ -107,6 +108,15 @@ class ShipmentIn(Strict):
     tracking_number: str = Field(default="", max_length=64)
 
 
+class OrderSort(enum.StrEnum):
+    """Orders of the list and the export; each is keyset-paginated on (its key, id), ties broken by id."""
+
+    NEWEST = "newest"  # placed_at descending
+    OLDEST = "oldest"  # placed_at ascending
+    TOTAL_HIGH = "total_high"  # grand_total (in the order's currency) descending
+    TOTAL_LOW = "total_low"  # grand_total ascending
+
+
 class OrderFilters(Strict):
     status: OrderStatus | None = None
     channel: str | None = Field(default=None, max_length=80)
@@ -117,10 +127,26 @@ class OrderFilters(Strict):
     placed_to: AwareDatetime | None = None
     unmatched: bool | None = None
     after: int | None = Field(default=None, gt=0, le=MAX_ID,
-                              description="Keyset cursor: the last id of the previous page")
+                              description="Keyset cursor of the default order (newest id first): the last id of "
+                                          "the previous page")
     limit: int = Field(default=50, ge=1, le=200)
 
     _country = field_validator("country")(lambda v: check_country(v) if v else None)
     _currency = field_validator("currency")(lambda v: check_currency(v) if v else None)
     _placed = field_validator("placed_from", "placed_to")(check_utc)
+
+
+class OrderListQuery(OrderFilters):
+    """The dashboard's list: the API's filters plus a sort and signed cursors for its next/previous links (the
+    API keeps paging newest-first by `after`, which needs no secret to follow)."""
+
+    sort: OrderSort | None = Field(default=None, description="Order by placed date or total; default newest id first")
+    cursor: str | None = Field(default=None, max_length=500,
+                               description="Opaque, signed page cursor (the dashboard's next and previous links)")
+
+    @model_validator(mode="after")
+    def _one_cursor(self) -> OrderListQuery:
+        if self.after is not None and (self.sort is not None or self.cursor is not None):
+            raise ValueError("after pages the default order only; with a sort, page with cursor")
+        return self
 

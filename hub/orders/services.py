@@ -6,10 +6,17 @@ shipping consumes. Every change lands on the order's timeline in the same transa
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.orm import Session, selectinload
 
 from hub.accounts.actor import Actor
@@ -17,15 +24,16 @@ from hub.accounts.models import Role, Seller
 from hub.catalog import stock
 from hub.catalog.models import Product
 from hub.channels.models import DIRECT, Channel
+from hub.currency.models import OrderFx
 from hub.currency.snapshots import take_snapshot
 from hub.db import unique_or_raise
 from hub.errors import Conflict, IllegalTransition, NotFound, ValidationError
 from hub.money import Money
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
-from hub.orders.schemas import OrderFilters, OrderIn, ShipmentIn, StatusMove
+from hub.orders.schemas import OrderFilters, OrderIn, OrderListQuery, OrderSort, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus, check_move
 from hub.orders.totals import LinePrice, exact, order_totals
-from hub.timeutil import utcnow
+from hub.timeutil import ensure_utc, utcnow
 
 S = OrderStatus
 
@@ -128,13 +136,34 @@ def get_order(session: Session, actor: Actor, order_id: int, *, for_update: bool
     return order
 
 
-def list_orders(session: Session, actor: Actor, filters: OrderFilters) -> list[Order]:
-    """Newest first, keyset-paginated on id (`after` is the last id of the previous page)."""
-    query = sa.select(Order).where(actor.sees(Order.seller_id))
+@dataclass
+class OrderPage:
+    """One page of the order list with the opaque cursors of its neighbours (None: no such page)."""
+
+    rows: list[Order]
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+
+
+# Each sort's key column and whether it runs descending; ties are broken by id in the same direction.
+SORT_KEYS: dict[OrderSort, tuple[sa.ColumnElement[Any], bool]] = {
+    OrderSort.NEWEST: (Order.placed_at, True),
+    OrderSort.OLDEST: (Order.placed_at, False),
+    OrderSort.TOTAL_HIGH: (Order.grand_total, True),
+    OrderSort.TOTAL_LOW: (Order.grand_total, False),
+}
+_CURSOR_SALT = "hub.orders.cursor"
+BAD_CURSOR = "this page link is not valid (it was changed or has expired); start again from the first page"
+
+
+def _filtered(query: sa.Select[Any], actor: Actor, filters: OrderFilters) -> sa.Select[Any]:
+    """The WHERE clauses of the list filters and search, limited to what the actor may see."""
+    query = query.where(actor.sees(Order.seller_id))
     if filters.status:
         query = query.where(Order.status == filters.status)
     if filters.channel:
-        query = query.join(Channel).where(Channel.name == filters.channel)
+        query = query.where(Order.channel_id.in_(sa.select(Channel.id).where(
+            Channel.name == filters.channel, actor.sees(Channel.seller_id))))
     if filters.country:
         query = query.where(Order.ship_country == filters.country)
     if filters.currency:
@@ -148,14 +177,167 @@ def list_orders(session: Session, actor: Actor, filters: OrderFilters) -> list[O
         query = query.where(unmatched if filters.unmatched else ~unmatched)
     if filters.q:
         term = filters.q.strip()
-        like = f"%{term.lower()}%"
-        by_sku = sa.exists().where(OrderLine.order_id == Order.id, OrderLine.sku == term)
-        query = query.where(sa.or_(Order.external_id == term, sa.func.lower(Order.buyer_name).like(like),
+        like = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        by_sku = sa.exists().where(OrderLine.order_id == Order.id, OrderLine.seller_id == Order.seller_id,
+                                   OrderLine.sku == term)
+        query = query.where(sa.or_(Order.external_id == term,
+                                   sa.func.lower(Order.buyer_name).like(like, escape="\\"),
                                    sa.func.lower(Order.buyer_email) == term.lower(), by_sku))
-    if filters.after:
-        query = query.where(Order.id < filters.after)
-    return list(session.scalars(query.order_by(Order.id.desc()).limit(filters.limit)
-                                .options(selectinload(Order.lines))))
+    return query
+
+
+def _serializer(secret: str | bytes) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=_CURSOR_SALT)
+
+
+def encode_cursor(secret: str | bytes, sort: OrderSort, key: Any, order_id: int, direction: str) -> str:
+    """An opaque, signed cursor: the (sort key, id) of a page's edge row, the sort it belongs to and whether it
+    pages forward ("n", rows after it) or backward ("p", rows before it)."""
+    value = key.isoformat() if isinstance(key, datetime) else str(key)
+    return _serializer(secret).dumps([str(sort), direction, value, order_id])
+
+
+def decode_cursor(secret: str | bytes, sort: OrderSort, cursor: str) -> tuple[str, Any, int]:
+    """(direction, key, id) of a cursor made by encode_cursor for this sort; anything else is a ValidationError."""
+    try:
+        name, direction, value, order_id = _serializer(secret).loads(cursor)
+        if name != str(sort) or direction not in ("n", "p") or not isinstance(order_id, int) or order_id < 1:
+            raise ValueError(name)
+        column, _ = SORT_KEYS[sort]
+        key = ensure_utc(datetime.fromisoformat(value)) if column is Order.placed_at else Decimal(value)
+    except (BadData, ValueError, TypeError, ArithmeticError, OverflowError):
+        raise ValidationError(BAD_CURSOR, fields={"cursor": "not a valid page link"}, code="bad_cursor") from None
+    return direction, key, order_id
+
+
+def _ordered(query: sa.Select[Any], sort: OrderSort, descending_run: bool,
+             edge: tuple[Any, int] | None) -> sa.Select[Any]:
+    column, _ = SORT_KEYS[sort]
+    keys = sa.tuple_(column, Order.id)
+    if edge is not None:
+        query = query.where(keys < edge if descending_run else keys > edge)
+    return query.order_by(*((column.desc(), Order.id.desc()) if descending_run else (column.asc(), Order.id.asc())))
+
+
+def page_orders(session: Session, actor: Actor, filters: OrderListQuery,
+                secret: str | bytes | None = None) -> OrderPage:
+    """One page of the filtered orders in the chosen sort, keyset-paginated on (sort key, id).
+
+    Without a sort: newest id first, paged with `after` (the JSON API's order). With a sort, `cursor` is one
+    this function handed out (signed with `secret`), so a page link cannot be forged or carried to another sort.
+    """
+    query = _filtered(sa.select(Order), actor, filters).options(selectinload(Order.lines))
+    limit = filters.limit
+    if filters.sort is None:
+        if filters.cursor is not None:
+            raise ValidationError("a cursor pages a sort: give the sort it came with",
+                                  fields={"cursor": "needs its sort"}, code="bad_cursor")
+        if filters.after:
+            query = query.where(Order.id < filters.after)
+        rows = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        return OrderPage(rows[:limit], str(rows[limit - 1].id) if more else None, None)
+
+    sort = filters.sort
+    column, descending = SORT_KEYS[sort]
+    direction, edge = "n", None
+    if filters.cursor is not None:
+        if secret is None:
+            raise ValidationError("cursor paging is not available here", fields={"cursor": "not accepted"},
+                                  code="bad_cursor")
+        direction, key, order_id = decode_cursor(secret, sort, filters.cursor)
+        edge = (key, order_id)
+    backward = direction == "p"
+    rows = list(session.scalars(_ordered(query, sort, descending != backward, edge).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backward:
+        rows.reverse()
+    has_next, has_prev = (True, more) if backward else (more, edge is not None)
+    if not rows:
+        return OrderPage(rows)
+    key_of = column.key
+
+    def cursor(row: Order, way: str) -> str:
+        return encode_cursor(secret or b"", sort, getattr(row, key_of), row.id, way)
+
+    if secret is None:  # no links without a key to sign them (the first page of a sort in the JSON API)
+        return OrderPage(rows)
+    return OrderPage(rows, cursor(rows[-1], "n") if has_next else None, cursor(rows[0], "p") if has_prev else None)
+
+
+def list_orders(session: Session, actor: Actor, filters: OrderFilters) -> list[Order]:
+    """Newest first, keyset-paginated on id (`after` is the last id of the previous page): the API's list."""
+    return page_orders(session, actor, OrderListQuery(**filters.model_dump())).rows
+
+
+def channel_names(session: Session, actor: Actor) -> list[str]:
+    """The names of the channels the actor's orders can come from, for the list's channel filter."""
+    return sorted(set(session.scalars(sa.select(Channel.name).where(actor.sees(Channel.seller_id)))))
+
+
+EXPORT_BATCH = 1000
+EXPORT_HEADER = ("external_id", "channel", "placed_at_utc", "status", "currency", "subtotal", "discount_total",
+                 "shipping_total", "tax_total", "grand_total", "refunded_total", "base_currency",
+                 "base_grand_total", "fx_rate", "fx_rate_as_of", "buyer_name", "buyer_email", "ship_country")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula (= + - @, tab, CR) gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_rows(session: Session, actor: Actor, filters: OrderListQuery,
+                batch: int = EXPORT_BATCH) -> Iterator[tuple[str, ...]]:
+    """Every order the filters select, in their sort, as CSV cells (EXPORT_HEADER's columns).
+
+    Read in keyset batches of plain column rows (no ORM objects, so nothing piles up in the session): memory
+    stays flat however many orders there are. Amounts are in the currency's minor units; the base-currency
+    total and rate are the order's FX snapshot, empty while it has none.
+    """
+    sort = filters.sort or OrderSort.NEWEST
+    column, descending = SORT_KEYS[sort]
+    fx = OrderFx
+    query = _filtered(sa.select(
+        Order.id, column.label("sort_key"), Order.external_id, Channel.name, Order.placed_at, Order.status,
+        Order.currency, Order.subtotal, Order.discount_total, Order.shipping_total, Order.tax_total,
+        Order.grand_total, Order.refunded_total, fx.base_currency, fx.grand_total, fx.rate, fx.rate_as_of,
+        Order.buyer_name, Order.buyer_email, Order.ship_country,
+    ).join(Channel, Channel.id == Order.channel_id).outerjoin(fx, fx.order_id == Order.id), actor, filters)
+    edge: tuple[Any, int] | None = None
+    while True:
+        rows = session.execute(_ordered(query, sort, descending, edge).limit(batch)).all()
+        for row in rows:
+            (_, _, external_id, channel, placed_at, status, currency, *amounts, base_currency, base_total, rate,
+             rate_as_of, buyer_name, buyer_email, ship_country) = row
+            cells = [external_id, channel, ensure_utc(placed_at).isoformat(), str(status), currency,
+                     *(Money(a, currency).rounded().amount for a in amounts),
+                     base_currency or "", Money(base_total, base_currency).rounded().amount if base_currency else "",
+                     rate.normalize() if rate is not None else "", rate_as_of.isoformat() if rate_as_of else "",
+                     buyer_name, buyer_email or "", ship_country or ""]
+            yield tuple(csv_safe(cell) for cell in cells)
+        if len(rows) < batch:
+            return
+        edge = (rows[-1].sort_key, rows[-1].id)
+
+
+def export_csv(session: Session, actor: Actor, filters: OrderListQuery, batch: int = EXPORT_BATCH) -> Iterator[str]:
+    """The export as CSV text: the header, then one chunk per batch of rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADER)
+    chunk = 0
+    for cells in export_rows(session, actor, filters, batch):
+        writer.writerow(cells)
+        chunk += 1
+        if chunk == batch:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+            chunk = 0
+    yield out.getvalue()
 
 
 def move(session: Session, actor: Actor, order_id: int, data: StatusMove) -> Order:

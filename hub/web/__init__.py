@@ -30,6 +30,7 @@ NAV = [
     ("orders.list_orders", _l("Orders")),
     ("channels.index", _l("Channels")),
     ("quarantine.index", _l("Quarantine")),
+    ("fx.rates", _l("Exchange rates")),
     ("account.profile", _l("Account")),
 ]
 
@@ -82,10 +83,12 @@ def init_web(app: Flask) -> None:
         refuse(fields)
 
     from hub.web.account import bp as account_bp
+    from hub.web.admin import bp as admin_bp
     from hub.web.auth import bp as auth_bp
     from hub.web.catalog import bp as catalog_bp
     from hub.web.channels import bp as channels_bp
     from hub.web.dashboard import bp as dashboard_bp
+    from hub.web.fx import bp as fx_bp
     from hub.web.orders import bp as orders_bp
     from hub.web.quarantine import bp as quarantine_bp
     from hub.web.stock import bp as stock_bp
@@ -97,7 +100,9 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(channels_bp)
     app.register_blueprint(quarantine_bp)
+    app.register_blueprint(fx_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
 
     def wants_json() -> bool:
         return request.path.startswith("/api/")

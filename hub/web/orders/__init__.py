@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
@@ -21,7 +32,7 @@ from hub.extensions import db
 from hub.i18n import STATUS_LABELS
 from hub.orders import services
 from hub.orders.models import Order
-from hub.orders.schemas import OrderFilters, OrderIn, ShipmentIn, StatusMove
+from hub.orders.schemas import OrderIn, OrderListQuery, OrderSort, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus, allowed_moves
 from hub.validation import parse
 from hub.web.filters import money
@@ -30,13 +41,35 @@ from hub.web.forms import failure, nested_form, row_count, submit
 bp = Blueprint("orders", __name__, template_folder="templates", url_prefix="/orders")
 
 S = OrderStatus
-FILTERS = ("status", "country", "currency", "q")
+FILTERS = ("status", "channel", "country", "currency", "q", "unmatched", "sort")
+PAGING = ("cursor", "after", "limit")
 # The date inputs name whole days in the viewer's timezone; `to` includes its day.
 DATES = {"from": ("placed_from", 0), "to": ("placed_to", 1)}
 # Reached through the shipment form and the cancel button instead of the status form.
 NOT_IN_MOVE_FORM = frozenset({S.PARTIALLY_FULFILLED, S.FULFILLED, S.CANCELLED})
 _QUANTITY = re.compile(r"quantity-(\d{1,9})", re.ASCII)
 _SHIP_LINE_ERROR = re.compile(r"lines\[(\d+)\]\.\w+", re.ASCII)
+
+
+SORT_LABELS = {
+    OrderSort.NEWEST: _l("Placed: newest first"),
+    OrderSort.OLDEST: _l("Placed: oldest first"),
+    OrderSort.TOTAL_HIGH: _l("Total: highest first"),
+    OrderSort.TOTAL_LOW: _l("Total: lowest first"),
+}
+
+
+# Fulfillment.channel_status: telling the order's channel about a shipment (hub.sync.fulfilment).
+PUSH_LABELS = {
+    "pending": _l("waiting to be sent"),
+    "pushed": _l("reported"),
+    "failed": _l("refused by the channel"),
+    "not_needed": _l("not needed (direct order)"),
+}
+
+
+def sort_options() -> list[tuple[str, str]]:
+    return [(sort.value, str(text)) for sort, text in SORT_LABELS.items()]
 
 
 def label(status: OrderStatus) -> str:
@@ -48,11 +81,11 @@ def _status_label(status: OrderStatus | str | None) -> str:
     return label(status) if status else ""
 
 
-@bp.route("")
-@login_required
-def list_orders():
-    args = {k: v.strip() for k, v in request.args.items() if k in (*FILTERS, *DATES, "after") and v.strip()}
-    data: dict[str, Any] = {k: args[k] for k in (*FILTERS, "after") if k in args}
+def _filter_args() -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    """The list's query string: (the arguments as sent, the data for OrderListQuery, errors of the dates)."""
+    args = {k: v.strip() for k, v in request.args.items() if k in (*FILTERS, *DATES, *PAGING) and v.strip()}
+    data: dict[str, Any] = {k: args[k] for k in (*FILTERS, *PAGING) if k in args}
+    data.setdefault("sort", OrderSort.NEWEST.value)
     errors: dict[str, str] = {}
     tz = ZoneInfo(current_user.timezone)
     for name, (key, days) in DATES.items():
@@ -66,18 +99,65 @@ def list_orders():
             errors[name] = "a date such as 2025-01-31"
         else:
             data[key] = datetime.combine(day + timedelta(days=days), time(), tzinfo=tz)
-    rows: list[Order] = []
+    return args, data, errors
+
+
+def _parse_filters(data: dict[str, Any], errors: dict[str, str]) -> OrderListQuery:
+    filters = parse(OrderListQuery, data)
+    if errors:
+        raise ValidationError("invalid filter: " + ", ".join(errors), fields={})
+    return filters
+
+
+def _list_page(args: dict[str, str], errors: dict[str, str], page: services.OrderPage | None = None):
+    filter_args = {k: v for k, v in args.items() if k not in PAGING}
+    pager_args = {k: v for k, v in args.items() if k not in ("cursor", "after")}
+    return render_template(
+        "orders/list.html", page=page or services.OrderPage([]), rows=page.rows if page else [], form=args,
+        errors=errors, filter_args=filter_args, pager_args=pager_args, statuses=[(s.value, label(s)) for s in S],
+        sorts=sort_options(),
+        channels=services.channel_names(db(), current_user.actor),
+    ), 422 if errors else 200
+
+
+def _failed(exc: ValidationError, errors: dict[str, str]) -> dict[str, str]:
+    names = {key: name for name, (key, _) in DATES.items()}
+    return {**{names.get(k, k): v for k, v in exc.fields.items()}, **errors, "form": exc.message}
+
+
+@bp.route("")
+@login_required
+def list_orders():
+    args, data, errors = _filter_args()
     try:
-        filters = parse(OrderFilters, data)
-        if errors:
-            raise ValidationError("invalid filter: " + ", ".join(errors), fields={})
-        rows = services.list_orders(db(), current_user.actor, filters)
+        filters = _parse_filters(data, errors)
+        page = services.page_orders(db(), current_user.actor, filters, current_app.secret_key)
     except ValidationError as exc:
-        names = {key: name for name, (key, _) in DATES.items()}
-        errors = {**{names.get(k, k): v for k, v in exc.fields.items()}, **errors, "form": exc.message}
-    pager_args = {k: v for k, v in args.items() if k != "after"}
-    return render_template("orders/list.html", rows=rows, form=args, errors=errors, pager_args=pager_args,
-                           statuses=[(s.value, label(s)) for s in S]), 422 if errors else 200
+        return _list_page(args, _failed(exc, errors))
+    return _list_page(args, {}, page)
+
+
+@bp.route("/export.csv")
+@login_required
+def export():
+    """The filtered orders as CSV, streamed in keyset batches: every page of the list, never all in memory."""
+    args, data, errors = _filter_args()
+    data = {k: v for k, v in data.items() if k not in PAGING}
+    try:
+        filters = _parse_filters(data, errors)
+    except ValidationError as exc:
+        return _list_page(args, _failed(exc, errors))
+    session, actor = db(), current_user.actor
+    name = f"orders-{datetime.now(ZoneInfo(current_user.timezone)):%Y%m%d-%H%M}.csv"
+
+    def body() -> Iterator[str]:
+        try:
+            yield from services.export_csv(session, actor, filters)
+        finally:  # end the read transaction with the last row, not when the server gets round to closing
+            session.rollback()
+
+    return Response(stream_with_context(body()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 def _detail(order_id: int, failed: str | None = None, errors: dict[str, str] | None = None,
@@ -89,7 +169,7 @@ def _detail(order_id: int, failed: str | None = None, errors: dict[str, str] | N
         moves=[(s.value, label(s)) for s in S if s in allowed and s not in NOT_IN_MOVE_FORM],
         can_ship=S.FULFILLED in allowed, can_cancel=S.CANCELLED in allowed,
         lines_by_id={line.id: line for line in order.lines},
-        fx=db().get(OrderFx, order.id),
+        fx=db().get(OrderFx, order.id), push_labels=PUSH_LABELS,
         failed=failed, errors=errors or {}, form=form or {},
     ), status
 
