@@ -78,6 +78,8 @@ class World:
     env: SyncEnv
     seller_id: int
     actor: Actor
+    email: str = ""  # the owner's login, for benchmarks that sign in over HTTP
+    password: str = ""
 
     def channel(self, kind: str, base_url: str, credentials: dict[str, str], *, currency: str = "EUR",
                 options: dict[str, Any] | None = None, name: str | None = None) -> int:
@@ -106,21 +108,28 @@ class World:
 
 @contextmanager
 def world(backend: str) -> Iterator[World]:
-    with database(backend) as url:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(16),
-                          # Sign-up hashes one password; the cost is not what is measured.
-                          "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024})
-        hub = app.extensions["hub"]
-        with hub.sessions.begin() as session:
-            owner = accounts.sign_up(session, hub.security, SignUp(
-                seller_name="Bench Seller", name="Bench Owner", email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
-                password=secrets.token_urlsafe(18), base_currency="EUR"))
-            seller_id, actor = owner.seller_id, accounts.actor_for(owner)
-        found = World(app, SyncEnv.build(hub.engine, hub.sessions, app.config), seller_id, actor)
-        try:
-            yield found
-        finally:
-            found.close()
+    with database(backend) as url, world_on(url) as found:
+        yield found
+
+
+@contextmanager
+def world_on(url: str) -> Iterator[World]:
+    """A seller with its owner on the migrated database at `url` (closed, not dropped, afterwards)."""
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(16),
+                      # Sign-up hashes one password; the cost is not what is measured.
+                      "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024})
+    hub = app.extensions["hub"]
+    email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", secrets.token_urlsafe(18)
+    with hub.sessions.begin() as session:
+        owner = accounts.sign_up(session, hub.security, SignUp(
+            seller_name="Bench Seller", name="Bench Owner", email=email, password=password,
+            base_currency="EUR"))
+        seller_id, actor = owner.seller_id, accounts.actor_for(owner)
+    found = World(app, SyncEnv.build(hub.engine, hub.sessions, app.config), seller_id, actor, email, password)
+    try:
+        yield found
+    finally:
+        found.close()
 
 
 class Stopwatch:

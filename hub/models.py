@@ -15,6 +15,7 @@ from hub.currency.models import FxRate, OrderFx
 from hub.db import Base
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
+from hub.reports_models import FxUsageDaily, SalesDaily, SalesRefresh
 from hub.sync.models import (
     ChannelCircuit,
     Lease,
@@ -34,6 +35,7 @@ __all__ = [
     "Fulfillment",
     "FulfillmentLine",
     "FxRate",
+    "FxUsageDaily",
     "Lease",
     "Listing",
     "MovementKind",
@@ -45,6 +47,8 @@ __all__ = [
     "ProductTranslation",
     "QuarantinedOrder",
     "Role",
+    "SalesDaily",
+    "SalesRefresh",
     "Seller",
     "StockLevel",
     "StockMovement",

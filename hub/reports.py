@@ -1,31 +1,59 @@
-"""Read-only summaries for the overview page."""
+"""Read-only summaries for the overview page, and the summary tables that keep it fast.
+
+Design (the overview must answer in well under 100 ms on a million orders of one seller):
+
+- Per-day order counts and base-currency revenue come from `sales_daily` (hub.reports_models.SalesDaily): one row
+  per (seller, UTC day, channel, ship-to country, base currency) with the orders that count as revenue (not
+  cancelled or refunded) and the sum of their FX-snapshot grand totals in 1/10000 of the base currency (exact on
+  SQLite too). Orders still without a snapshot are counted under base currency "" with no revenue.
+  `fx_usage_daily` keeps, per day, the conversions used (order currency, base currency, rate source) with their
+  rates' as-of range, for "FX rates in use".
+- `refresh_sales(session, seller_id=None, days=35)` recomputes a window of recent UTC days (or everything with
+  `full=True`): per seller one DELETE of the window's rows and one INSERT ... SELECT aggregating orders left-joined
+  to order_fx over the (seller_id, placed_at) index, in the caller's transaction, and stamps `sales_refreshes`.
+  The worker's platform job "refresh-sales" (hub.sync.worker.refresh_sales_job) runs it every
+  SALES_REFRESH_SECONDS, one transaction per seller. An order imported later with an older placed_at, or a status
+  change of an order older than the window, shows after the next refresh covering its day (or a full rebuild).
+- The overview reads days before the live start from the summary and everything from the live start on straight
+  from orders: the live start is UTC midnight today, or the UTC day of the seller's last refresh when that is
+  older (a stopped worker never hides orders; a seller never refreshed is read live entirely). So a new order
+  shows at once, without a refresh.
+- Everything else is bounded and index-backed: sync health per channel (hub.channels.services.health, three
+  queries over the seller's channels), open quarantine count (ix_quarantined_orders_seller_status), unmatched SKUs
+  (listings of the seller without a product), low stock (stock levels, LIMIT 20), oversell risk (order lines with
+  quantity_short > 0 through the partial index ix_order_lines_seller_short, on open orders, LIMIT 20), open orders
+  by status (each status counted through ix_orders_seller_status, capped at OPEN_COUNT_CAP), and recent orders.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.accounts.actor import Actor
 from hub.catalog.models import Product, StockLevel, Warehouse
-from hub.channels.models import Channel
+from hub.channels.models import Channel, Listing
 from hub.currency.models import OrderFx
 from hub.money import Money
-from hub.orders.models import Order
+from hub.orders.models import Order, OrderLine
 from hub.orders.status import OrderStatus
+from hub.reports_models import FxUsageDaily, SalesDaily, SalesRefresh
 from hub.timeutil import utcnow
 
 LOW_STOCK_THRESHOLD = 5
 _NOT_REVENUE = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PARTIALLY_FULFILLED)
+OPEN_COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
 class Overview:
-    orders_by_status: dict[str, int]
-    revenue_30d: list[Money]  # one per order currency, as sold; revenue_in_base converts through the snapshots
+    orders_by_status: dict[str, int]  # open orders only, each count capped at OPEN_COUNT_CAP
     product_count: int
     low_stock: list[tuple[str, str, int]]  # sku, warehouse, available
     recent_orders: list[Order]
@@ -33,13 +61,13 @@ class Overview:
 
 def overview(session: Session, actor: Actor) -> Overview:
     sid = actor.seller_id
-    by_status = dict(session.execute(
-        sa.select(Order.status, sa.func.count()).where(Order.seller_id == sid).group_by(Order.status)).all())
-    since = utcnow() - timedelta(days=30)
-    revenue = session.execute(
-        sa.select(Order.currency, sa.func.sum(Order.grand_total - Order.refunded_total))
-        .where(Order.seller_id == sid, Order.placed_at >= since, Order.status.not_in(_NOT_REVENUE))
-        .group_by(Order.currency).order_by(Order.currency)).all()
+    by_status = {}
+    for status in OPEN_STATUSES:
+        capped = (sa.select(sa.literal_column("1")).select_from(Order)
+                  .where(Order.seller_id == sid, Order.status == status).limit(OPEN_COUNT_CAP).subquery())
+        count = session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
+        if count:
+            by_status[str(status)] = count
     low = session.execute(
         sa.select(Product.sku, Warehouse.code, StockLevel.on_hand - StockLevel.reserved)
         .join(Product, StockLevel.product_id == Product.id).join(Warehouse, StockLevel.warehouse_id == Warehouse.id)
@@ -47,13 +75,12 @@ def overview(session: Session, actor: Actor) -> Overview:
                StockLevel.on_hand - StockLevel.reserved <= LOW_STOCK_THRESHOLD)
         .order_by(StockLevel.on_hand - StockLevel.reserved, Product.sku).limit(20)).all()
     return Overview(
-        orders_by_status={str(k): v for k, v in by_status.items()},
-        revenue_30d=[Money(Decimal(total), cur).rounded() for cur, total in revenue],
+        orders_by_status=by_status,
         product_count=session.scalar(sa.select(sa.func.count()).select_from(Product).where(
             Product.seller_id == sid, Product.deleted_at.is_(None))) or 0,
         low_stock=[tuple(row) for row in low],
         recent_orders=list(session.scalars(sa.select(Order).where(Order.seller_id == sid)
-                                           .order_by(Order.id.desc()).limit(10))),
+                                           .order_by(Order.placed_at.desc(), Order.id.desc()).limit(10))),
     )
 
 
@@ -110,3 +137,217 @@ def revenue_in_base(session: Session, actor: Actor, start: datetime, end: dateti
               for k, cur, n, total in rows],
         unconverted=unconverted)
 
+
+
+# --- the summary tables and the overview's sales, health and attention lists ---------------------------------
+SUMMARY_DAYS = 35
+PERIODS = (("today", 1), ("7d", 7), ("30d", 30))
+
+
+def _day_date(session: Session) -> sa.ColumnElement[object]:
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.timezone("UTC", Order.placed_at), sa.Date)
+    return sa.func.date(Order.placed_at)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def refresh_sales(session: Session, seller_id: int | None = None, days: int = SUMMARY_DAYS,
+                  full: bool = False) -> int:
+    """Recompute the summary rows of the last `days` UTC days (today included; everything when `full`) of one
+    seller or of every seller, in the caller's transaction. Returns the number of sellers refreshed."""
+    from hub.accounts.models import Seller
+
+    sellers = [seller_id] if seller_id is not None else list(session.scalars(sa.select(Seller.id).order_by(Seller.id)))
+    now = utcnow()
+    start_day = now.date() - timedelta(days=days - 1)
+    day = _day_date(session)
+    empty = sa.literal_column("''")
+    for sid in sellers:
+        since = () if full else (Order.placed_at >= _midnight(start_day),)
+        for table in (SalesDaily, FxUsageDaily):
+            window = () if full else (table.day >= start_day,)
+            session.execute(sa.delete(table).where(table.seller_id == sid, *window))
+        country = sa.func.coalesce(Order.ship_country, empty)
+        base = sa.func.coalesce(OrderFx.base_currency, empty)
+        scaled = sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)), 0)
+        session.execute(sa.insert(SalesDaily).from_select(
+            ["seller_id", "day", "channel_id", "ship_country", "base_currency", "orders", "revenue_e4"],
+            sa.select(Order.seller_id, day, Order.channel_id, country, base, sa.func.count(), scaled)
+            .select_from(Order).outerjoin(OrderFx, OrderFx.order_id == Order.id)
+            .where(Order.seller_id == sid, Order.status.not_in(_NOT_REVENUE), *since)
+            .group_by(Order.seller_id, day, Order.channel_id, country, base)))
+        session.execute(sa.insert(FxUsageDaily).from_select(
+            ["seller_id", "day", "order_currency", "base_currency", "rate_source", "orders", "first_as_of",
+             "last_as_of"],
+            sa.select(Order.seller_id, day, OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source,
+                      sa.func.count(), sa.func.min(OrderFx.rate_as_of), sa.func.max(OrderFx.rate_as_of))
+            .select_from(Order).join(OrderFx, OrderFx.order_id == Order.id)
+            .where(Order.seller_id == sid, *since)
+            .group_by(Order.seller_id, day, OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source)))
+        stamp = session.get(SalesRefresh, sid)
+        if stamp is None:
+            session.add(SalesRefresh(seller_id=sid, refreshed_at=now))
+        else:
+            stamp.refreshed_at = now
+        session.flush()
+    return len(sellers)
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str  # channel name, country code ("" unknown) or day (YYYY-MM-DD)
+    orders: int
+    revenue: Money
+    share: float  # of the largest revenue in its chart, 0..1, for the bar's length
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # "today", "7d", "30d"
+    orders: int
+    revenue: Money
+    unconverted: int  # orders without an FX snapshot yet: counted, not in revenue
+    by_channel: list[Bar]
+    by_country: list[Bar]
+
+
+@dataclass(frozen=True)
+class FxInUse:
+    order_currency: str
+    base_currency: str
+    rate_source: str
+    orders: int
+    first_as_of: date
+    last_as_of: date
+
+
+@dataclass(frozen=True)
+class OversoldLine:
+    order_id: int
+    external_id: str
+    sku: str
+    quantity_short: int
+
+
+@dataclass(frozen=True)
+class Insights:
+    base_currency: str
+    periods: list[Period]
+    daily: list[Bar]  # the last 30 UTC days, oldest first
+    live_since: datetime
+    channels: list[Channel]
+    health: dict[int, Any]  # channel id -> hub.channels.services.Health
+    open_quarantine: int
+    unmatched_skus: int
+    oversold: list[OversoldLine]
+    fx_in_use: list[FxInUse]
+
+
+def _bars(totals: dict[str, list[int]], currency: str) -> list[Bar]:
+    top = max((v[1] for v in totals.values()), default=0)
+    return [Bar(key, n, Money(Decimal(e4).scaleb(-4), currency).rounded(), (e4 / top) if top > 0 else 0.0)
+            for key, (n, e4) in sorted(totals.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))]
+
+
+def insights(session: Session, actor: Actor) -> Insights:
+    """Everything the overview shows beyond `overview`, for a seller (not a platform admin acting for none)."""
+    from hub.accounts.models import Seller
+    from hub.channels.services import health
+    from hub.sync.models import QuarantinedOrder, QuarantineStatus
+
+    sid = actor.seller_id
+    if sid is None:
+        raise ValueError("insights are a seller's")
+    currency = session.scalar(sa.select(Seller.base_currency).where(Seller.id == sid)) or ""
+    now = utcnow()
+    today = now.date()
+    refreshed = session.scalar(sa.select(SalesRefresh.refreshed_at).where(SalesRefresh.seller_id == sid))
+    first = today - timedelta(days=29)
+    live_day = min(today, refreshed.date()) if refreshed is not None else first
+    live_day = max(live_day, first)
+    # (day, channel id, country, base currency, orders, revenue_e4): summary days before live_day, then live ones.
+    rows: list[tuple[date, int, str, str, int, int]] = [
+        (d if isinstance(d, date) else date.fromisoformat(str(d)), c, k, b, n, int(e4))
+        for d, c, k, b, n, e4 in session.execute(
+            sa.select(SalesDaily.day, SalesDaily.channel_id, SalesDaily.ship_country, SalesDaily.base_currency,
+                      SalesDaily.orders, SalesDaily.revenue_e4)
+            .where(SalesDaily.seller_id == sid, SalesDaily.day >= first, SalesDaily.day < live_day))]
+    day = _day_date(session)
+    empty = sa.literal_column("''")
+    country = sa.func.coalesce(Order.ship_country, empty)
+    base = sa.func.coalesce(OrderFx.base_currency, empty)
+    scaled = sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)), 0)
+    live = session.execute(
+        sa.select(day, Order.channel_id, country, base, sa.func.count(), scaled)
+        .select_from(Order).outerjoin(OrderFx, OrderFx.order_id == Order.id)
+        .where(Order.seller_id == sid, Order.placed_at >= _midnight(live_day), Order.status.not_in(_NOT_REVENUE))
+        .group_by(day, Order.channel_id, country, base))
+    rows += [(d if isinstance(d, date) else date.fromisoformat(str(d)), c, k, b, n, int(e4))
+             for d, c, k, b, n, e4 in live]
+
+    channels = list(session.scalars(sa.select(Channel).where(Channel.seller_id == sid).order_by(Channel.name)))
+    names = {c.id: c.name for c in channels}
+    periods = []
+    for key, days in PERIODS:
+        since = today - timedelta(days=days - 1)
+        orders = unconverted = total = 0
+        by_channel: dict[str, list[int]] = {}
+        by_country: dict[str, list[int]] = {}
+        for d, c, k, b, n, e4 in rows:
+            if d < since or (b and b != currency):
+                continue
+            orders += n
+            if not b:
+                unconverted += n
+            total += e4
+            for bucket, name in ((by_channel, names.get(c, str(c))), (by_country, k)):
+                slot = bucket.setdefault(name, [0, 0])
+                slot[0] += n
+                slot[1] += e4
+        periods.append(Period(key, orders, Money(Decimal(total).scaleb(-4), currency).rounded(), unconverted,
+                              _bars(by_channel, currency), _bars(by_country, currency)))
+    per_day: dict[str, list[int]] = {(first + timedelta(days=i)).isoformat(): [0, 0] for i in range(30)}
+    for d, _c, _k, b, n, e4 in rows:
+        if d >= first and (not b or b == currency):
+            per_day[d.isoformat()][0] += n
+            per_day[d.isoformat()][1] += e4
+    top = max((v[1] for v in per_day.values()), default=0)
+    daily = [Bar(k, n, Money(Decimal(e4).scaleb(-4), currency).rounded(), (e4 / top) if top > 0 else 0.0)
+             for k, (n, e4) in per_day.items()]
+
+    fx: dict[tuple[str, str, str], list[Any]] = {}
+    fx_rows = list(session.execute(
+        sa.select(FxUsageDaily.order_currency, FxUsageDaily.base_currency, FxUsageDaily.rate_source,
+                  FxUsageDaily.orders, FxUsageDaily.first_as_of, FxUsageDaily.last_as_of)
+        .where(FxUsageDaily.seller_id == sid, FxUsageDaily.day >= first, FxUsageDaily.day < live_day)))
+    fx_rows += list(session.execute(
+        sa.select(OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source, sa.func.count(),
+                  sa.func.min(OrderFx.rate_as_of), sa.func.max(OrderFx.rate_as_of))
+        .select_from(Order).join(OrderFx, OrderFx.order_id == Order.id)
+        .where(Order.seller_id == sid, Order.placed_at >= _midnight(live_day))
+        .group_by(OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source)))
+    for oc, bc, src, n, lo, hi in fx_rows:
+        lo, hi = (v if isinstance(v, date) else date.fromisoformat(str(v)) for v in (lo, hi))
+        slot = fx.setdefault((oc, bc, src), [0, lo, hi])
+        slot[0] += n
+        slot[1], slot[2] = min(slot[1], lo), max(slot[2], hi)
+
+    oversold = session.execute(
+        sa.select(Order.id, Order.external_id, OrderLine.sku, OrderLine.quantity_short)
+        .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.seller_id == sid, sa.text("order_lines.quantity_short > 0"),
+               Order.status.in_(OPEN_STATUSES))
+        .order_by(Order.id.desc(), OrderLine.line_no).limit(20)).all()
+    return Insights(
+        base_currency=currency, periods=periods, daily=daily, live_since=_midnight(live_day), channels=channels,
+        health=health(session, actor, channels),
+        open_quarantine=session.scalar(sa.select(sa.func.count()).select_from(QuarantinedOrder).where(
+            QuarantinedOrder.seller_id == sid, QuarantinedOrder.status == QuarantineStatus.OPEN)) or 0,
+        unmatched_skus=session.scalar(sa.select(sa.func.count()).select_from(Listing).where(
+            Listing.seller_id == sid, Listing.product_id.is_(None))) or 0,
+        oversold=[OversoldLine(*row) for row in oversold],
+        fx_in_use=[FxInUse(oc, bc, src, n, lo, hi) for (oc, bc, src), (n, lo, hi) in sorted(fx.items())],
+    )

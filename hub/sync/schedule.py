@@ -34,6 +34,8 @@ PRUNE_FUNC = "hub.sync.worker:prune_audit"
 PRUNE_ID = "platform:prune-audit"
 FX_FUNC = "hub.sync.worker:refresh_rates"
 FX_ID = "platform:refresh-rates"
+SALES_FUNC = "hub.sync.worker:refresh_sales_job"
+SALES_ID = "platform:refresh-sales"
 SYNC_PREFIX = "sync:"
 
 
@@ -86,7 +88,8 @@ class Changes:
         return bool(self.added or self.changed or self.removed)
 
 
-def reconcile(env: SyncEnv, scheduler: BaseScheduler, fx_refresh_seconds: int = 0) -> Changes:
+def reconcile(env: SyncEnv, scheduler: BaseScheduler, fx_refresh_seconds: int = 0,
+              sales_refresh_seconds: int = 0) -> Changes:
     want = wanted(env)
     have = {job.id: job for job in scheduler.get_jobs()}
     removed = tuple(i for i in have if i.startswith(SYNC_PREFIX) and i not in want)
@@ -109,25 +112,29 @@ def reconcile(env: SyncEnv, scheduler: BaseScheduler, fx_refresh_seconds: int = 
         scheduler.add_job(PRUNE_FUNC, IntervalTrigger(days=1, timezone=UTC), id=PRUNE_ID, replace_existing=True,
                           name="prune the outbound audit", next_run_time=datetime.now(UTC) + timedelta(minutes=1))
         added.append(PRUNE_ID)
-    _reconcile_fx(scheduler, have, fx_refresh_seconds, added, changed)
+    # The exchange-rate refresh (FX_REFRESH_SECONDS) comes soon after the worker first leads, so a fresh install
+    # has today's rates; the overview's sales summary (SALES_REFRESH_SECONDS) likewise.
+    _reconcile_periodic(scheduler, have, FX_ID, FX_FUNC, "refresh the exchange rates", fx_refresh_seconds,
+                        added, changed)
+    _reconcile_periodic(scheduler, have, SALES_ID, SALES_FUNC, "refresh the sales summary", sales_refresh_seconds,
+                        added, changed)
     return Changes(tuple(added), tuple(changed), removed)
 
 
-def _reconcile_fx(scheduler: BaseScheduler, have: dict[str, object], seconds: int, added: list[str],
-                  changed: list[str]) -> None:
-    """The exchange-rate refresh every FX_REFRESH_SECONDS (0 or less: not scheduled, `hub fx refresh` only).
-    Its first run comes soon after the worker first leads, so a fresh install has today's rates."""
-    current = have.get(FX_ID)
+def _reconcile_periodic(scheduler: BaseScheduler, have: dict[str, object], job_id: str, func: str, name: str,
+                        seconds: int, added: list[str], changed: list[str]) -> None:
+    """A platform job every `seconds` (0 or less: not scheduled; its CLI or caller runs it on demand)."""
+    current = have.get(job_id)
     if seconds <= 0:
         if current is not None:
-            scheduler.remove_job(FX_ID)
-            changed.append(FX_ID)
+            scheduler.remove_job(job_id)
+            changed.append(job_id)
         return
     trigger = IntervalTrigger(seconds=seconds, timezone=UTC)
     if current is None:
-        scheduler.add_job(FX_FUNC, trigger, id=FX_ID, replace_existing=True, name="refresh the exchange rates",
+        scheduler.add_job(func, trigger, id=job_id, replace_existing=True, name=name,
                           next_run_time=datetime.now(UTC) + timedelta(seconds=30))
-        added.append(FX_ID)
+        added.append(job_id)
     elif getattr(getattr(current, "trigger", None), "interval", None) != timedelta(seconds=seconds):
-        scheduler.reschedule_job(FX_ID, trigger=trigger)
-        changed.append(FX_ID)
+        scheduler.reschedule_job(job_id, trigger=trigger)
+        changed.append(job_id)

@@ -49,6 +49,7 @@ class WorkerSettings:
     lease_seconds: float  # lease locks (SQLite): a holder that stops renewing loses them after this long
     audit_days: int
     fx_refresh_seconds: int = 0
+    sales_refresh_seconds: int = 0
     fx: Mapping[str, Any] | None = None  # the FX_* settings the refresh job builds its providers from
 
     @classmethod
@@ -60,6 +61,7 @@ class WorkerSettings:
                    lease_seconds=float(s.get("SYNC_LEASE_SECONDS", 15.0)),
                    audit_days=int(s.get("AUDIT_RETENTION_DAYS", 30)),
                    fx_refresh_seconds=int(s.get("FX_REFRESH_SECONDS", 0)),
+                   sales_refresh_seconds=int(s.get("SALES_REFRESH_SECONDS", 0)),
                    fx={k: v for k, v in s.items() if k.startswith("FX_")})
 
 
@@ -113,6 +115,21 @@ def refresh_rates() -> None:
     else:  # the rates already stored still serve, until FX_MAX_AGE_DAYS
         log.warning("no exchange-rate provider answered: %s", "; ".join(f"{n}: {m}" for n, m in result.failures))
     convert_waiting_orders(runtime.env.sessions)
+
+
+def refresh_sales_job() -> None:
+    """The overview's summary of recent days, recomputed for every seller (hub.reports.refresh_sales)."""
+    import sqlalchemy as sa
+
+    from hub.accounts.models import Seller
+    from hub.reports import refresh_sales
+
+    runtime = _current()
+    with runtime.env.sessions() as session:
+        sellers = session.scalars(sa.select(Seller.id).order_by(Seller.id)).all()
+    for seller_id in sellers:  # one transaction per seller: a big seller never holds up the others' summaries
+        with runtime.env.sessions.begin() as session:
+            refresh_sales(session, seller_id=seller_id)
 
 
 # Orders converted per seller per refresh: a backlog is worked off over several refreshes, not in one transaction.
@@ -227,7 +244,8 @@ class Worker:
 
     def _reconcile(self, scheduler: BackgroundScheduler) -> None:
         try:
-            changes = reconcile(self.env, scheduler, self.settings.fx_refresh_seconds)
+            changes = reconcile(self.env, scheduler, self.settings.fx_refresh_seconds,
+                                self.settings.sales_refresh_seconds)
         except Exception:  # a bad moment of the database; the schedule stands, the next round tries again
             log.exception("reconciling the schedule failed")
             return

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from hub import reports
 from hub.extensions import db
-from hub.timeutil import utcnow
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -18,8 +15,6 @@ bp = Blueprint("dashboard", __name__, template_folder="templates")
 @login_required
 def overview():
     actor = current_user.actor
-    base = None
-    if actor.seller_id is not None:  # a platform admin's sellers keep their books in different currencies
-        end = utcnow()
-        base = reports.revenue_in_base(db(), actor, end - timedelta(days=30), end, by="channel")
-    return render_template("dashboard/overview.html", data=reports.overview(db(), actor), base=base)
+    # A platform admin acting for no seller: sellers keep their books in different currencies.
+    more = reports.insights(db(), actor) if actor.seller_id is not None else None
+    return render_template("dashboard/overview.html", data=reports.overview(db(), actor), more=more)
