@@ -102,7 +102,7 @@ def _run(env: SyncEnv, channel: Channel, job: Job, target: str, trigger: str, si
             runs.record_outcome(session, channel.id, channel.seller_id, failed=bool(error), error=error,
                                 threshold=s.circuit_failures, pause=s.circuit_pause, max_pause=s.circuit_max_pause)
     assert run_ref is not None or error
-    outcome = Outcome.FAILED if error else (Outcome.PARTIAL if run_ref and (
-        run_ref.counts["quarantined"] or run_ref.counts["push_failed"]) else Outcome.OK)
+    # A failure before the run row existed (the database, say) has no run to take the outcome from.
+    outcome = run_ref.outcome if run_ref is not None and run_ref.outcome is not Outcome.RUNNING else Outcome.FAILED
     return JobResult(outcome, run_ref.id if run_ref else None, error or (run_ref.message if run_ref else ""),
                      dict(run_ref.counts) if run_ref else None)

@@ -48,6 +48,7 @@ class Run:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)  # what a count cannot say (a drift check's SKUs)
+    outcome: Outcome = Outcome.RUNNING  # set when `recorded` closes the run
 
     def add(self, **amounts: int) -> None:
         for name, amount in amounts.items():
@@ -76,6 +77,7 @@ def recorded(sessions: sessionmaker[Session], seller_id: int, channel_id: int, j
 
 
 def _close(sessions: sessionmaker[Session], run: Run, outcome: Outcome, message: str) -> None:
+    run.outcome = outcome
     with sessions.begin() as session:
         row = session.get(SyncRun, run.id)
         row.outcome = outcome
