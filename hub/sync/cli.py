@@ -15,12 +15,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from hub.sync.models import Job
+
 if TYPE_CHECKING:
     from hub.channels.models import Channel
     from hub.sync.env import SyncEnv
     from hub.sync.jobs import Progress
 
-JOBS = ("pull", "push-inventory", "push-prices", "push-fulfilments", "check-drift")  # hub.sync.models.Job
+# The models module is light (no connectors, no crypto) and the app has loaded its base already.
+JOBS = tuple(job.value for job in Job)
 
 EXIT_FAILED = 1
 EXIT_SKIPPED = 3  # nothing ran: the channel is disabled, its circuit is open, or the job is running elsewhere
@@ -98,7 +101,7 @@ def _progress_line(stream: IO[str]) -> Progress | None:
 @with_appcontext
 def sync_command(channel: str, job: str, since: datetime | None, repair: bool) -> None:
     from hub.sync.jobs import jobs_for, run_job
-    from hub.sync.models import Job, Outcome
+    from hub.sync.models import Outcome
 
     env = _env()
     row = find_channel(env, channel)
