@@ -15,6 +15,7 @@ from hub.currency.models import FxRate, OrderFx
 from hub.db import Base
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
+from hub.outbox.models import OutboxEvent
 from hub.reports_models import FxUsageDaily, SalesDaily, SalesRefresh
 from hub.sync.models import (
     ChannelCircuit,
@@ -43,6 +44,7 @@ __all__ = [
     "OrderEvent",
     "OrderFx",
     "OrderLine",
+    "OutboxEvent",
     "Product",
     "ProductTranslation",
     "QuarantinedOrder",
