@@ -1,15 +1,17 @@
 """Dashboard: indexed search, invitations
 
+The Orders search box as four indexed lookups (hub.orders.services._search): external id and buyer email per
+seller, and on PostgreSQL a pg_trgm GIN index for a part of the buyer's name.
+
 Revision ID: b7e1a0c40004
 Revises: b7e1a0c40003
 Create Date: 2026-11-30 15:35:00
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+from alembic import op
 
-import hub.db  # noqa: F401
+from hub.migrate import SEARCH_EMAIL_INDEX, SEARCH_TRIGRAM_INDEX
 
 revision: str = 'b7e1a0c40004'
 down_revision: str | None = 'b7e1a0c40003'
@@ -18,8 +20,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_seller_external', ['seller_id', 'external_id'], unique=False)
+    op.execute(f'CREATE INDEX {SEARCH_EMAIL_INDEX} ON orders (seller_id, lower(buyer_email))')
+    if op.get_context().dialect.name == 'postgresql':
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        op.execute(f'CREATE INDEX {SEARCH_TRIGRAM_INDEX} ON orders USING gin (lower(buyer_name) gin_trgm_ops)')
 
 
 def downgrade() -> None:
-    pass
+    if op.get_context().dialect.name == 'postgresql':
+        op.execute(f'DROP INDEX {SEARCH_TRIGRAM_INDEX}')
+    op.execute(f'DROP INDEX {SEARCH_EMAIL_INDEX}')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_seller_external')
