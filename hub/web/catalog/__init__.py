@@ -1,17 +1,23 @@
-"""Products: list and search, create, edit (with translations), delete; stock and ledger per product."""
+"""Products: list and search, create, edit (with translations), delete; stock and ledger per product.
+
+The list and the product page show goods and stock together: stock per warehouse and, per channel, the quantity
+the hub would push now next to the last pushed one (hub.catalog.overview); /products/listings lists a channel's
+listings with their push status."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.accounts.models import Role
-from hub.catalog import products, stock
+from hub.catalog import overview, products, stock
 from hub.catalog.models import Product
 from hub.catalog.schemas import ProductIn
+from hub.currency import pricing
+from hub.errors import ValidationError
 from hub.extensions import db
 from hub.web.forms import cursor_arg, row_count, submit
 
@@ -38,8 +44,34 @@ def _form_of(product: Product) -> dict[str, Any]:
 @login_required
 def products_list():
     q = request.args.get("q", "").strip()[:200]
-    rows = products.list_products(db(), current_user.actor, search=q, after_id=cursor_arg(), limit=PAGE)
-    return render_template("catalog/products.html", rows=rows, q=q, args={"q": q} if q else {})
+    session, actor = db(), current_user.actor
+    rows = products.list_products(session, actor, search=q, after_id=cursor_arg(), limit=PAGE)
+    return render_template("catalog/products.html", rows=rows, q=q, args={"q": q} if q else {},
+                           overview=overview.products_overview(session, actor, rows))
+
+
+def _channel_arg() -> int | None:
+    value = request.args.get("channel", "").strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        raise ValidationError("channel must be a channel's id", fields={"channel": "not a channel id"})
+    return int(value)
+
+
+@bp.route("/listings")
+@login_required
+def listings():
+    """Listings of one channel (or all): channel SKU, product, quantities and prices pushed, errors and drift."""
+    q = request.args.get("q", "").strip()[:200]
+    channel_id = _channel_arg()
+    errors_only, drift_only = request.args.get("errors") == "1", request.args.get("drift") == "1"
+    page = overview.list_listings(db(), current_user.actor, channel_id=channel_id, errors_only=errors_only,
+                                  drift_only=drift_only, search=q, after_id=cursor_arg(), limit=overview.PAGE)
+    args = {k: v for k, v in {"q": q, "channel": channel_id, "errors": "1" if errors_only else None,
+                              "drift": "1" if drift_only else None}.items() if v}
+    return render_template("catalog/listings.html", page=page, channel_id=channel_id, errors_only=errors_only,
+                           drift_only=drift_only, q=q, args=args)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -76,9 +108,12 @@ def edit_product(product_id: int):
         form, errors, status = sent.form, sent.errors, sent.status
     else:
         form = _form_of(product)
+    goods = overview.products_overview(session, actor, [product])
     return render_template(
         "catalog/edit.html", product=product, form=form, errors=errors,
-        translation_rows=row_count(form, "translations", 2),
+        translation_rows=row_count(form, "translations", 2), goods=goods, row=goods.rows[0],
+        listings=overview.product_listings(session, actor, goods.rows[0], goods.channels,
+                                           fx_max_age_days=pricing.max_age_from(current_app.config)),
         levels=stock.levels_for(session, actor, product_id),
         ledger=stock.movements(session, actor, product_id, limit=RECENT_MOVEMENTS),
         warehouses={w.id: w for w in stock.list_warehouses(session, actor)},
