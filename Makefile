@@ -49,6 +49,11 @@ demo: $(STAMP) translations
 	HUB_DEMO=true $(BIN)/hub demo seed
 	HUB_DEMO=true $(BIN)/hub demo run
 
+# Production serving: gunicorn, one process per core plus one (config/gunicorn.conf.py), on 127.0.0.1:8000.
+# Settings come from HUB_* variables (HUB_DATABASE_URL, HUB_SECRET_KEY, ...); the scheduler runs in `hub worker`.
+serve: $(STAMP) translations
+	$(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
+
 # The sync engine's figures (README "Sync engine: measured figures"): each script prints its table.
 bench: $(STAMP)
 	$(BIN)/python -m bench.pull_throughput

@@ -8,8 +8,9 @@
    status mix, 6 channels, 15 ship-to countries, 6 currencies, placed over the last two years. Foreign-key
    triggers are off while seeding (session_replication_role = replica; the rows are consistent by construction),
    then VACUUM ANALYZE (what autovacuum would have done to a table this old).
-2. Serve: the app in werkzeug's threaded server (make_server(threaded=True)) in a subprocess on 127.0.0.1, so
-   the load generator's GIL is not the server's. One server process: its GIL serialises the Python work.
+2. Serve: the app as `make serve` runs it, gunicorn with config/gunicorn.conf.py (`--workers` processes of 4
+   threads), on a free loopback port; `--workers 0` serves it with one werkzeug threaded process instead, whose
+   GIL serialises all the Python work. Either way in other processes than the load generator's.
 3. Load: `--clients` threads, each with its own requests.Session signed in through the login form (CSRF token
    from /login), requesting the page mix round-robin (each client starting at a different page) for `--seconds`,
    with no pause between a reply and the next request unless `--think` ms (a mean) is given. Before that, one
@@ -24,9 +25,11 @@ import argparse
 import html
 import importlib
 import logging
+import os
 import random
 import re
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -165,11 +168,28 @@ def serve(url: str) -> None:
     server.serve_forever()
 
 
-def start_server(url: str) -> tuple[subprocess.Popen[str], str]:
-    child = subprocess.Popen([sys.executable, "-m", "bench.dashboard_bench", "--serve", url],  # noqa: S603
-                             stdout=subprocess.PIPE, text=True)
-    assert child.stdout is not None
-    return child, f"http://127.0.0.1:{int(child.stdout.readline())}"
+def start_server(url: str, workers: int) -> tuple[subprocess.Popen[str], str]:
+    """`workers` 0: one werkzeug process (the development server); else gunicorn as `make serve` runs it."""
+    if not workers:
+        child = subprocess.Popen([sys.executable, "-m", "bench.dashboard_bench", "--serve", url],  # noqa: S603
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        return child, f"http://127.0.0.1:{int(child.stdout.readline())}"
+    with socket.socket() as probe:  # a free port for gunicorn, which does not print the one it was given
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_SECRET_KEY": secrets.token_hex(16)}
+    child = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",  # noqa: S603
+                              "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"], env=env, text=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if requests.get(f"{base}/login", timeout=5).ok:
+                return child, base
+        except requests.RequestException:  # not listening yet, or a worker still importing the app
+            time.sleep(0.1)
+    child.terminate()
+    raise SystemExit("gunicorn did not start within 30 s")
 
 
 # --- load ------------------------------------------------------------------------------------------------------
@@ -274,6 +294,8 @@ def main() -> None:
     parser.add_argument("--solo", type=int, default=10, help="requests per page by one client alone first")
     parser.add_argument("--skip", action="append", default=[], metavar="PAGE",
                         help="leave a page of the mix out (its name as printed); repeatable")
+    parser.add_argument("--workers", type=int, default=3,
+                        help="gunicorn worker processes (4 threads each); 0 serves with one werkzeug process")
     parser.add_argument("--keep", action="store_true", help="wait for Enter before dropping the database")
     parser.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -288,7 +310,7 @@ def main() -> None:
             email, password, steps = seed(db_url, args.orders)
         print(f"Seeded {args.orders:,} orders in {watch.seconds:.1f} s")
         print(table(("step", "s"), steps))
-        child, base = start_server(db_url)
+        child, base = start_server(db_url, args.workers)
         try:
             clients = [signed_in(base, email, password) for _ in range(args.clients)]
             mix = {k: v for k, v in pages(clients[0], base, db_url).items() if k not in args.skip}
@@ -297,8 +319,10 @@ def main() -> None:
             print(report(mix, solo, solo_errors))
             samples, errors, wall = drive(clients, base, mix, seconds=args.seconds, think=args.think / 1000)
             total = sum(len(v) for v in samples.values())
+            server = (f"gunicorn, {args.workers} processes x 4 threads" if args.workers
+                      else "werkzeug threaded server, one process")
             print(f"\n{args.clients} clients, think time {args.think:.0f} ms, {wall:.0f} s, {total:,} requests "
-                  f"({total / wall:.0f}/s); werkzeug threaded server, one process ({machine()}):")
+                  f"({total / wall:.0f}/s); {server} ({machine()}):")
             print(report(mix, samples, errors))
             missed = [n for n in mix if percentile(samples[n], 95) >= TARGET_MS or errors.get(n)]
             print(f"\nVerdict: {'all pages' if not missed else ', '.join(missed) + ' MISS'} "
