@@ -1,6 +1,6 @@
 """Imports every model so that `Base.metadata` is complete (Alembic, tests)."""
 
-from hub.accounts.models import ApiToken, Role, Seller, User
+from hub.accounts.models import ApiToken, Invitation, Role, Seller, User
 from hub.catalog.models import (
     MovementKind,
     Product,
@@ -37,6 +37,7 @@ __all__ = [
     "FulfillmentLine",
     "FxRate",
     "FxUsageDaily",
+    "Invitation",
     "Lease",
     "Listing",
     "MovementKind",

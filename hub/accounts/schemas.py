@@ -107,6 +107,12 @@ class SellerSettings(TaxIds):
     _tz = field_validator("timezone")(check_timezone)
 
 
+def _not_admin(v: Role) -> Role:
+    if v is Role.ADMIN:
+        raise ValueError("platform admins are created with `hub create-admin`, not by sellers")
+    return v
+
+
 class NewUser(Strict):
     """An owner adds staff: they get a first password to hand over and change."""
 
@@ -115,12 +121,21 @@ class NewUser(Strict):
     role: Role
     password: str = Field(max_length=256)
 
-    @field_validator("role")
-    @classmethod
-    def _not_admin(cls, v: Role) -> Role:
-        if v is Role.ADMIN:
-            raise ValueError("platform admins are created with `hub create-admin`, not by sellers")
-        return v
+    _role = field_validator("role")(_not_admin)
+
+
+class NewInvitation(Strict):
+    """An owner invites someone by email: they choose their own name and password when they accept."""
+
+    email: EmailStr
+    role: Role
+
+    _role = field_validator("role")(_not_admin)
+
+
+class AcceptInvitation(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    password: str = Field(max_length=256)
 
 
 class NewToken(Strict):

@@ -1,4 +1,4 @@
-"""Account use cases: sign-up, login with lockout, profile, password, staff, API tokens."""
+"""Account use cases: sign-up, login with lockout, profile, password, staff and invitations, API tokens."""
 
 from __future__ import annotations
 
@@ -11,15 +11,27 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.accounts.actor import Actor
-from hub.accounts.models import ApiToken, Role, Seller, User
+from hub.accounts.models import ApiToken, Invitation, Role, Seller, User
 from hub.accounts.passwords import Hasher, PasswordPolicy
-from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings, SignUp, TaxIds
+from hub.accounts.schemas import (
+    AcceptInvitation,
+    NewInvitation,
+    NewToken,
+    NewUser,
+    PasswordChange,
+    ProfileUpdate,
+    SellerSettings,
+    SignUp,
+    TaxIds,
+)
 from hub.channels.models import DIRECT, Channel
 from hub.db import unique_or_raise
 from hub.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from hub.timeutil import utcnow
 
 TOKEN_PREFIX = "hub_"  # noqa: S105  (a public marker, not a secret)
+INVITATION_DAYS = 7
+BAD_INVITATION = "this invitation link is not valid: it was used, revoked or has expired. Ask for a new one."
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,69 @@ def _own_user(session: Session, actor: Actor) -> User:
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound("no such user")
+    return user
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+def invite(session: Session, actor: Actor, data: NewInvitation,
+           days: int = INVITATION_DAYS) -> tuple[Invitation, str]:
+    """Returns the invitation and its link's token, which is shown once and never stored. A new invitation to
+    the same address replaces the open one, so only the newest link works."""
+    actor.require(Role.OWNER, "invite users")
+    seller_id = actor.acting_seller("invite users")
+    email = data.email.lower()
+    if session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
+        raise Conflict("an account with this email already exists", fields={"email": "already registered"},
+                       code="email_taken")
+    now = utcnow()
+    session.execute(sa.update(Invitation).where(
+        Invitation.seller_id == seller_id, Invitation.email == email, Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None)).values(revoked_at=now))
+    secret = secrets.token_urlsafe(32)
+    invitation = Invitation(seller_id=seller_id, email=email, role=data.role, token_hash=_digest(secret),
+                            invited_by=actor.user_id, created_at=now, expires_at=now + timedelta(days=days))
+    session.add(invitation)
+    session.flush()
+    return invitation, secret
+
+
+def list_invitations(session: Session, actor: Actor) -> list[Invitation]:
+    """The seller's invitations not yet accepted or revoked, newest first (expired ones too: they show why)."""
+    return list(session.scalars(sa.select(Invitation).where(
+        Invitation.seller_id == actor.seller_id, Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None)).order_by(Invitation.id.desc())))
+
+
+def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
+    actor.require(Role.OWNER, "manage invitations")
+    invitation = session.scalar(sa.select(Invitation).where(Invitation.id == invitation_id,
+                                                            Invitation.seller_id == actor.seller_id))
+    if invitation is None:
+        raise NotFound("no such invitation")
+    if invitation.revoked_at is None and invitation.accepted_at is None:
+        invitation.revoked_at = utcnow()
+    return invitation
+
+
+def open_invitation(session: Session, secret: str, *, for_update: bool = False) -> Invitation:
+    """The invitation a link's token opens; the same NotFound for unknown, used, revoked and expired links."""
+    query = sa.select(Invitation).where(Invitation.token_hash == _digest(secret))
+    invitation = session.scalar(query.with_for_update() if for_update else query)
+    if invitation is None or not invitation.is_open(utcnow()):
+        raise NotFound(BAD_INVITATION, code="bad_invitation")
+    return invitation
+
+
+def accept_invitation(session: Session, security: Security, secret: str, data: AcceptInvitation) -> User:
+    """The invitee's account, with the invited role; the link then stops working. The row lock makes a link
+    opened twice at once create one account."""
+    invitation = open_invitation(session, secret, for_update=True)
+    security.policy.check(data.password, user_inputs=(invitation.email, data.name))
+    user = _add_user(session, User(seller_id=invitation.seller_id, email=invitation.email, name=data.name,
+                                   role=invitation.role, password_hash=security.hasher.hash(data.password)))
+    session.flush()
+    invitation.accepted_at, invitation.user_id = utcnow(), user.id
     return user
 
 

@@ -16,7 +16,7 @@ from werkzeug.routing import Rule
 from hub.accounts import services as accounts
 from hub.accounts.actor import Actor
 from hub.accounts.models import ApiToken, Role
-from hub.accounts.schemas import NewUser
+from hub.accounts.schemas import NewInvitation, NewUser
 from hub.catalog import products, stock
 from hub.catalog.schemas import ProductIn, StockReceipt, WarehouseIn
 from hub.orders import services as orders
@@ -134,3 +134,10 @@ def add_user(sessions: sessionmaker[Session], security: accounts.Security, owner
 def token_ids(sessions: sessionmaker[Session], user_id: int) -> list[int]:
     with sessions() as session:
         return list(session.scalars(sa.select(ApiToken.id).where(ApiToken.user_id == user_id)))
+
+
+def make_invitation(sessions: sessionmaker[Session], owner: Account, email: str = "invitee@example.com") -> int:
+    """An open invitation of the owner's seller; its id."""
+    with sessions.begin() as session:
+        invitation, _ = accounts.invite(session, owner.actor, NewInvitation(email=email, role=Role.STAFF))
+        return invitation.id

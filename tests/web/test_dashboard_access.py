@@ -9,14 +9,24 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from hub.accounts.models import ApiToken, Role, User
+from hub.accounts.models import ApiToken, Invitation, Role, User
 from hub.catalog.models import Product
 from hub.channels.models import Channel
 from hub.orders.models import Order
 from hub.sync.models import QuarantinedOrder, QuarantineStatus
 from tests.conftest import PASSWORD
 from tests.web.channels_support import make_sync_records
-from tests.web.support import Browser, add_user, browser, dashboard_rules, make_shop, methods, text, token_ids
+from tests.web.support import (
+    Browser,
+    add_user,
+    browser,
+    dashboard_rules,
+    make_invitation,
+    make_shop,
+    methods,
+    text,
+    token_ids,
+)
 
 # A valid form for each write, so that a refusal cannot come from bad input instead of the rule tested.
 VALID_FORMS: dict[str, dict[str, str]] = {
@@ -36,6 +46,7 @@ VALID_FORMS: dict[str, dict[str, str]] = {
     "account.seller": {"name": "Renamed", "base_currency": "EUR", "default_locale": "en_GB", "timezone": "UTC"},
     "account.team": {"name": "Newbie", "email": "newbie@example.com", "role": "staff", "password": PASSWORD},
     "account.tokens": {"name": "scanner"},
+    "account.invite": {"email": "newbie@example.com", "role": "staff"},
     "channels.new_channel": {"kind": "woocommerce", "name": "Woo 2", "currency": "EUR",
                              "base_url": "https://two.example.com",
                              "credentials": "consumer_key=ck_1\nconsumer_secret=cs_1"},
@@ -84,7 +95,8 @@ def test_the_dashboard_has_the_routes_these_tests_expect(app):
 def test_every_route_that_takes_an_id_answers_404_for_another_sellers_object(app, sessions, alice, bob):
     shop = make_shop(sessions, alice.actor)
     ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
-           "token_id": token_ids(sessions, alice.user_id)[0], **make_sync_records(app, alice.actor)}
+           "token_id": token_ids(sessions, alice.user_id)[0], "invitation_id": make_invitation(sessions, alice),
+           **make_sync_records(app, alice.actor)}
     make_shop(sessions, bob.actor)  # bob has objects of his own, so nothing is 404 for lack of any
     make_sync_records(app, bob.actor)
     as_bob = browser(app, bob)
@@ -107,13 +119,15 @@ def test_every_route_that_takes_an_id_answers_404_for_another_sellers_object(app
         assert session.get(Order, shop.order_id).status == "pending"
         assert session.get(User, alice.user_id).is_active
         assert session.scalar(sa.select(ApiToken.revoked_at).where(ApiToken.user_id == alice.user_id)) is None
+        assert session.get(Invitation, ids["invitation_id"]).revoked_at is None
         _sync_records_untouched(session, ids)
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_rejected_with_400(app, sessions, alice):
     shop = make_shop(sessions, alice.actor)
     ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
-           "token_id": token_ids(sessions, alice.user_id)[0], **make_sync_records(app, alice.actor)}
+           "token_id": token_ids(sessions, alice.user_id)[0], "invitation_id": make_invitation(sessions, alice),
+           "token": "an-invitation-link-token", **make_sync_records(app, alice.actor)}
     b = browser(app, alice)
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())
              and not rule.rule.startswith(("/api/", "/webhooks/"))]
@@ -138,7 +152,7 @@ def test_a_viewer_is_refused_every_write_with_403_and_nothing_changes(app, sessi
     viewer_id = add_user(sessions, security, alice, Role.VIEWER, "viewer@teas.example.com")
     staff_id = add_user(sessions, security, alice, Role.STAFF, "staff@teas.example.com")
     ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": staff_id,
-           **make_sync_records(app, alice.actor)}
+           "invitation_id": make_invitation(sessions, alice), **make_sync_records(app, alice.actor)}
     viewer = browser(app, "viewer@teas.example.com")
     writes = {(rule.endpoint, "POST"): rule for rule in dashboard_rules(app)
               if "POST" in methods(rule) and rule.endpoint not in PERSONAL}

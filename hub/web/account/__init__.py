@@ -10,9 +10,10 @@ from flask_login import current_user, login_required, login_user
 
 from hub.accounts import services
 from hub.accounts.models import Role
-from hub.accounts.schemas import NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings
+from hub.accounts.schemas import NewInvitation, NewToken, NewUser, PasswordChange, ProfileUpdate, SellerSettings
 from hub.errors import DomainError
 from hub.extensions import db, hub
+from hub.timeutil import utcnow
 from hub.validation import parse
 from hub.web.forms import failure, nested_form, submit
 from hub.web.session_user import WebUser
@@ -78,13 +79,24 @@ def seller():
     return render_template("account/seller.html", seller=current, form=form or {}, errors=errors), status
 
 
+def _team_page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status: int = 200,
+               invite_form: dict[str, Any] | None = None, invite_errors: dict[str, str] | None = None,
+               link: str | None = None):
+    session, actor = db(), current_user.actor
+    owner = actor.role.at_least(Role.OWNER)
+    response = make_response(render_template(
+        "account/team.html", rows=services.list_users(session, actor), form=form or {"role": Role.STAFF.value},
+        errors=errors or {}, roles=ROLES, invitations=services.list_invitations(session, actor) if owner else [],
+        invite_form=invite_form or {"role": Role.STAFF.value}, invite_errors=invite_errors or {}, link=link,
+        now=utcnow()), status)
+    if link:  # the link is shown in this one response and kept nowhere
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/team", methods=["GET", "POST"])
 @login_required
 def team():
-    session, actor = db(), current_user.actor
-    errors: dict[str, str] = {}
-    status = 200
-    form: dict[str, Any] = {"role": Role.STAFF.value}
     if request.method == "POST":
         sent = submit(NewUser, lambda s, a, new: services.add_user(s, hub().security, a, new))
         if sent.ok:
@@ -92,10 +104,32 @@ def team():
             flash(_("%(name)s (%(email)s) can now log in as %(role)s. Hand over the first password safely and ask "
                     "them to change it.", name=user.name, email=user.email, role=user.role), "success")
             return redirect(url_for(".team"))
-        errors, status = sent.errors, sent.status
         form = {k: v for k, v in sent.form.items() if k != "password"}  # passwords are never sent back
-    return render_template("account/team.html", rows=services.list_users(session, actor), form=form,
-                           errors=errors, roles=ROLES), status
+        return _team_page(form, sent.errors, sent.status)
+    return _team_page()
+
+
+@bp.route("/team/invite", methods=["POST"])
+@login_required
+def invite():
+    sent = submit(NewInvitation, services.invite)
+    if not sent.ok:
+        return _team_page(invite_form=sent.form, invite_errors=sent.errors, status=sent.status)
+    invitation, secret = sent.result
+    link = url_for("auth.accept_invitation", token=secret, _external=True)
+    flash(_("Invitation for %(email)s created. Send them the link below; it works once, for %(days)s days.",
+            email=invitation.email, days=services.INVITATION_DAYS), "success")
+    return _team_page(link=link)
+
+
+@bp.route("/team/invitations/<id:invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke_invitation(invitation_id: int):
+    invitation = services.revoke_invitation(db(), current_user.actor, invitation_id)
+    db().commit()
+    flash(_("The invitation for %(email)s is revoked: its link no longer works.", email=invitation.email),
+          "success")
+    return redirect(url_for(".team"))
 
 
 def _set_active(user_id: int, active: bool):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hub.accounts import services
-from hub.accounts.schemas import SignUp
+from hub.accounts.schemas import AcceptInvitation, SignUp
 from hub.errors import AuthenticationFailed, DomainError
 from hub.extensions import db, hub
 from hub.validation import parse
@@ -41,6 +41,33 @@ def signup():
                     seller=data.seller_name), "success")
             return redirect(url_for("dashboard.overview"))
     return render_template("auth/signup.html", errors=errors, form=request.form), 422 if errors else 200
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """Where an invitation link leads: the invitee picks a name and password and is logged in. Unknown, used,
+    revoked and expired links all get the same 404 page."""
+    session = db()
+    invitation = services.open_invitation(session, token)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            user = services.accept_invitation(session, hub().security, token, parse(AcceptInvitation, form_data()))
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            errors = exc.fields or {"form": exc.message}
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            login_user(WebUser(user))
+            flash(_("Welcome, %(name)s! You joined %(seller)s as %(role)s.", name=user.name,
+                    seller=invitation.seller.name, role=user.role), "success")
+            return redirect(url_for("dashboard.overview"))
+    response = make_response(render_template("auth/invitation.html", invitation=invitation, errors=errors,
+                                             form=request.form), 422 if errors else 200)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
