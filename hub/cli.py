@@ -11,6 +11,7 @@ from hub.extensions import hub
 
 def register_cli(app: Flask) -> None:
     from hub.currency.cli import fx_group
+    from hub.outbox.cli import outbox_group
     from hub.sync.cli import sync_command, worker_command
     from hub.sync.quarantine_cli import quarantine_group, status_command
 
@@ -23,6 +24,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(quarantine_group)
     app.cli.add_command(status_command)
     app.cli.add_command(fx_group)
+    app.cli.add_command(outbox_group)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")

@@ -15,7 +15,7 @@ from hub.currency.models import FxRate, OrderFx
 from hub.db import Base
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
-from hub.outbox.models import OutboxEvent
+from hub.outbox.models import OutboxDelivery, OutboxEvent, WebhookEndpoint
 from hub.reports_models import FxUsageDaily, SalesDaily, SalesRefresh
 from hub.sync.models import (
     ChannelCircuit,
@@ -45,6 +45,7 @@ __all__ = [
     "OrderEvent",
     "OrderFx",
     "OrderLine",
+    "OutboxDelivery",
     "OutboxEvent",
     "Product",
     "ProductTranslation",
@@ -61,4 +62,5 @@ __all__ = [
     "User",
     "Warehouse",
     "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -23,6 +23,8 @@ from hub.catalog.schemas import StockAdjustment, StockReceipt, WarehouseIn
 from hub.db import insert_ignoring_duplicates, unique_or_raise
 from hub.errors import Conflict, InsufficientStock, ValidationError
 from hub.orders.models import OrderLine
+from hub.outbox.payloads import emit_stock_low
+from hub.reports import LOW_STOCK_THRESHOLD
 from hub.timeutil import utcnow
 
 # Far beyond any warehouse, and inside the INTEGER columns: a larger count is a typo, refused as input.
@@ -121,20 +123,39 @@ def apply_change(session: Session, actor: Actor, product_id: int, warehouse_id: 
                StockLevel.on_hand + change.on_hand <= MAX_UNITS,
                StockLevel.on_hand + change.on_hand >= StockLevel.reserved + change.reserved)
         .values(on_hand=StockLevel.on_hand + change.on_hand, reserved=StockLevel.reserved + change.reserved)
+        .returning(StockLevel.on_hand - StockLevel.reserved)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    available = result.scalar_one_or_none()
+    if available is None:
         return False
     session.execute(sa.insert(StockMovement).values(
         seller_id=seller_id, product_id=product_id, warehouse_id=warehouse_id, kind=change.kind,
         on_hand_delta=change.on_hand, reserved_delta=change.reserved, reason=change.reason[:255],
         user_id=actor.user_id, order_id=change.order_id, created_at=utcnow(),
     ))
+    _announce_low(session, seller_id, product_id, warehouse_id, available + change.reserved - change.on_hand,
+                  available)
     # The UPDATE bypassed the identity map; make a loaded level re-read its row.
     loaded = session.identity_map.get(identity_key(StockLevel, level_id))
     if loaded is not None:
         session.expire(loaded)
     return True
+
+
+def _announce_low(session: Session, seller_id: int, product_id: int, warehouse_id: int, before: int,
+                  after: int) -> None:
+    """stock.low when available stock crosses down to the overview's low-stock line (hub.reports), in the change's
+    transaction; changes that stay below it say nothing more, and climbing back above re-arms it."""
+    if not (before > LOW_STOCK_THRESHOLD >= after):
+        return
+    sku = session.scalar(sa.select(Product.sku).where(Product.id == product_id, Product.deleted_at.is_(None),
+                                                      Product.is_active.is_(True)))
+    if sku is None:  # the overview lists active products only: nobody is selling the others
+        return
+    code = session.scalar(sa.select(Warehouse.code).where(Warehouse.id == warehouse_id))
+    emit_stock_low(session, seller_id, product_id=product_id, sku=sku, warehouse_id=warehouse_id, warehouse=code,
+                   available=after, threshold=LOW_STOCK_THRESHOLD)
 
 
 def _product_and_warehouse(session: Session, actor: Actor, sku: str, code: str) -> tuple[Product, Warehouse]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from hub.accounts.actor import Actor
 from hub.accounts.models import Role, Seller
@@ -33,6 +33,7 @@ from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, O
 from hub.orders.schemas import OrderFilters, OrderIn, OrderListQuery, OrderSort, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus, check_move
 from hub.orders.totals import LinePrice, exact, order_totals
+from hub.outbox import payloads as outbox
 from hub.timeutil import ensure_utc, utcnow
 
 S = OrderStatus
@@ -109,6 +110,7 @@ def create_order(session: Session, actor: Actor, data: OrderIn) -> Order:
         stock.reserve_line(session, actor, line)
     # In the base currency (the usual case) this is rate 1; otherwise a missing rate flags, never refuses.
     take_snapshot(session, order)
+    outbox.emit_imported(session, order)  # same transaction: the event exists if and only if the order does
     return order
 
 
@@ -389,6 +391,8 @@ def _transition(order: Order, actor: Actor, target: OrderStatus, note: str = "")
     order.status = target
     order.updated_at = utcnow()
     _event(order, actor, "status", note, from_status=previous, to_status=target)
+    # Every status change of the hub's own moves (move, ship) passes here: the one place that announces them.
+    outbox.emit_status(object_session(order), order, previous)
 
 
 def ship(session: Session, actor: Actor, order_id: int, data: ShipmentIn, note: str = "") -> Order:

@@ -36,6 +36,7 @@ from hub.db import dialect_insert, insert_ignoring_duplicates
 from hub.money import is_currency
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.orders.status import OrderStatus
+from hub.outbox import payloads as outbox
 
 S = OrderStatus
 OPEN = frozenset({S.PENDING, S.PAID, S.PARTIALLY_FULFILLED, S.PARTIALLY_REFUNDED})
@@ -195,6 +196,8 @@ def _create(session: Session, channel: Channel, actor: Actor, order_id: int, inc
     session.execute(sa.insert(OrderEvent), [{
         "seller_id": channel.seller_id, "order_id": order_id, "kind": "imported", "from_status": None,
         "to_status": incoming.status, "actor": f"channel {channel.name}"[:120], "message": "; ".join(notes)}])
+    # Only the transaction whose INSERT made the row gets here, so a re-pulled order is announced once.
+    outbox.emit_imported(session, order)
 
 
 def _reserve(session: Session, actor: Actor, order: Order) -> list[str]:
@@ -251,6 +254,7 @@ def _update(session: Session, channel: Channel, actor: Actor, row: Order, incomi
     if after != before:
         row.status = after
         notes.append(f"status {before} -> {after}")
+        outbox.emit_status(session, row, before)
         if after in CLOSED:
             for line in row.lines:
                 stock.release_line(session, actor, line, reason=f"order {row.external_id} {after} on the channel")
