@@ -72,6 +72,10 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)  # marketplaces sign their deliveries; they hold no session and no CSRF token
 
+    from hub.webhooks import carriers as carrier_webhooks
+
+    carrier_webhooks.register(app, csrf)  # carriers sign theirs too (HMAC); CSRF-exempt
+
     from hub.cli import register_cli
 
     register_cli(app)

@@ -13,6 +13,7 @@ from hub.catalog.models import (
 from hub.channels.models import Channel, ChannelWarehouse, Listing
 from hub.currency.models import FxRate, OrderFx
 from hub.db import Base
+from hub.logistics.models import CarrierAccount, Shipment, TrackingEvent
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
 from hub.outbox.models import OutboxDelivery, OutboxEvent, WebhookEndpoint
@@ -29,6 +30,7 @@ from hub.sync.models import (
 __all__ = [
     "ApiToken",
     "Base",
+    "CarrierAccount",
     "Channel",
     "ChannelCircuit",
     "ChannelWarehouse",
@@ -54,11 +56,13 @@ __all__ = [
     "SalesDaily",
     "SalesRefresh",
     "Seller",
+    "Shipment",
     "StockLevel",
     "StockMovement",
     "StockReservation",
     "SyncCursor",
     "SyncRun",
+    "TrackingEvent",
     "User",
     "Warehouse",
     "WebhookDelivery",

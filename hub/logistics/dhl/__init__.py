@@ -1,0 +1,1 @@
+"""DHL Express MyDHL API: client (one method per endpoint), pure mapping and the port's adapter."""

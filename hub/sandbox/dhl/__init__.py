@@ -1,0 +1,1 @@
+"""A DHL Express MyDHL API stand-in: rates, shipments with base64 PDF labels, tracking checkpoints."""
