@@ -14,8 +14,8 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-# Indexes on expressions, which a migration creates and no model declares: SQLite cannot reflect them, so they
-# cannot be compared, and the trigram one exists on PostgreSQL only (pg_trgm). Both serve the orders search.
+# Indexes on expressions, which a migration creates on PostgreSQL only and no model declares: SQLite cannot reflect
+# them (so a batch migration would drop them there) and the trigram one needs pg_trgm. Both serve the orders search.
 SEARCH_EMAIL_INDEX = "ix_orders_seller_email"
 SEARCH_TRIGRAM_INDEX = "ix_orders_buyer_name_trgm"
 EXPRESSION_INDEXES = frozenset({SEARCH_EMAIL_INDEX, SEARCH_TRIGRAM_INDEX})

@@ -12,6 +12,7 @@ from hub.catalog.models import (
 )
 from hub.channels.models import Channel, ChannelWarehouse, Listing
 from hub.currency.models import FxRate, OrderFx
+from hub.customers.models import Customer
 from hub.db import Base
 from hub.logistics.models import CarrierAccount, Shipment, TrackingEvent
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
@@ -34,6 +35,7 @@ __all__ = [
     "Channel",
     "ChannelCircuit",
     "ChannelWarehouse",
+    "Customer",
     "ExternalCall",
     "Fulfillment",
     "FulfillmentLine",

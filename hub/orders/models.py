@@ -32,9 +32,9 @@ class Order(TenantOwned, Base):
         sa.Index("ix_orders_seller_status", "seller_id", "status", "placed_at"),
         sa.Index("ix_orders_seller_country_placed", "seller_id", "ship_country", "placed_at", "id"),
         sa.Index("ix_orders_channel_placed", "channel_id", "placed_at", "id"),
-        # The search box (hub.orders.services._search): one indexed lookup per kind of term. Two more indexes on
-        # expressions, lower(buyer_email) per seller and a pg_trgm GIN on lower(buyer_name) for a part of a name,
-        # exist only in the migration (hub.migrate.EXPRESSION_INDEXES): SQLite cannot reflect them for comparison.
+        # The search box (hub.orders.services._search): one indexed lookup per kind of term. Two more, on the
+        # expressions lower(buyer_email) per seller and a pg_trgm GIN on lower(buyer_name) for a part of a name, exist
+        # only in the migration, on PostgreSQL (hub.migrate.EXPRESSION_INDEXES).
         sa.Index("ix_orders_seller_external", "seller_id", "external_id"),
     )
 
@@ -61,6 +61,9 @@ class Order(TenantOwned, Base):
     updated_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     raw_payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The buyer's cross-channel profile (hub.customers), with why this order was linked to it.
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    customer_match: Mapped[str] = mapped_column(sa.String(64), default="", server_default=sa.text("''"))
     note: Mapped[str] = mapped_column(sa.Text, default="")
     # Facts from the import worth a human look (total mismatch, stock short): the order still stands.
     flags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")

@@ -1,0 +1,1 @@
+"""Buyers across channels: one customer profile per person per seller, whatever channel they bought on."""
