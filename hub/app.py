@@ -76,6 +76,10 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     carrier_webhooks.register(app, csrf)  # carriers sign theirs too (HMAC); CSRF-exempt
 
+    from hub.webhooks import payments as payment_webhooks
+
+    payment_webhooks.register(app, csrf)  # payment providers sign their notifications; CSRF-exempt
+
     from hub.cli import register_cli
 
     register_cli(app)

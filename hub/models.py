@@ -18,6 +18,7 @@ from hub.logistics.models import CarrierAccount, Shipment, TrackingEvent
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
 from hub.outbox.models import OutboxDelivery, OutboxEvent, WebhookEndpoint
+from hub.payments.models import Payment, PaymentAccount, PaymentAttempt, PaymentNotification
 from hub.reports_models import FxUsageDaily, SalesDaily, SalesRefresh
 from hub.sync.models import (
     ChannelCircuit,
@@ -51,6 +52,10 @@ __all__ = [
     "OrderLine",
     "OutboxDelivery",
     "OutboxEvent",
+    "Payment",
+    "PaymentAccount",
+    "PaymentAttempt",
+    "PaymentNotification",
     "Product",
     "ProductTranslation",
     "QuarantinedOrder",

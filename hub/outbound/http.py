@@ -108,6 +108,9 @@ class HttpClient:
     pace: Callable[[], None] | None = None
     # Whether an answer is a throttle the status does not show (a 2xx body saying "throttled"); 429 always is.
     throttled: Callable[[Response], bool] | None = None
+    # The counterpart's own word on retrying a failed answer (Stripe-Should-Retry): True retries, False raises
+    # at once, None leaves it to the status (RETRYABLE_STATUS).
+    should_retry: Callable[[Response], bool | None] | None = None
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
                 data: Any = None, headers: Mapping[str, str] | None = None, ok: tuple[int, ...] = ()) -> Response:
@@ -216,7 +219,8 @@ class HttpClient:
         if 200 <= status < 300 or status in ok:
             return body, response
         summary = f"{self.service}: {method} {redact_url(response.url)} answered {status}: {response.text[:300]}"
-        if status in RETRYABLE_STATUS:
+        verdict = self.should_retry(response) if self.should_retry is not None else None
+        if verdict or (verdict is None and status in RETRYABLE_STATUS):
             raise TransientError(summary, retry_after=parse_retry_after(response.headers.get("Retry-After")),
                                  status=status)
         raise PermanentError(summary, status=status)

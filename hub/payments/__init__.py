@@ -1,0 +1,1 @@
+"""Payments for direct orders: the provider port, adapters (stripe/, paypal/, alipay/), rows, services, jobs."""
