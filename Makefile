@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HUB_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export HUB_TEST_DATABASE_URL
 
-.PHONY: demo test lint venv clean crash-test bench bench-dashboard translations translations-extract browser
+.PHONY: demo test lint venv clean crash-test bench bench-dashboard translations translations-extract browser serve
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
