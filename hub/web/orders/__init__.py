@@ -1,4 +1,8 @@
-"""Orders: filtered list, detail with timeline, status moves, shipments, cancel; new direct orders."""
+"""Orders: filtered list, detail with timeline, status moves, shipments, cancel; new direct orders.
+
+The detail page's payments are in payments.py, its carrier labels in shipments.py and its outbox events in
+events.py; their routes join this blueprint.
+"""
 
 from __future__ import annotations
 
@@ -27,13 +31,14 @@ from sqlalchemy.orm import Session
 from hub.accounts.actor import Actor
 from hub.accounts.models import Role
 from hub.currency.models import OrderFx
-from hub.errors import DomainError, NotFound, ValidationError
+from hub.errors import DomainError, ExternalError, NotFound, ValidationError
 from hub.extensions import db
 from hub.i18n import STATUS_LABELS
 from hub.orders import services
 from hub.orders.models import Order
 from hub.orders.schemas import OrderIn, OrderListQuery, OrderSort, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus, allowed_moves
+from hub.payments.services import cancel_order
 from hub.validation import parse
 from hub.web.filters import money
 from hub.web.forms import failure, nested_form, row_count, submit
@@ -161,11 +166,14 @@ def export():
 
 
 def _detail(order_id: int, failed: str | None = None, errors: dict[str, str] | None = None,
-            form: Any = None, status: int = 200):
-    order = services.get_order(db(), current_user.actor, order_id)
+            form: Any = None, status: int = 200, quote: dict[str, Any] | None = None):
+    session, actor = db(), current_user.actor
+    order = services.get_order(session, actor, order_id)
     allowed = allowed_moves(order.status)
     return render_template(
         "orders/detail.html", order=order, totals=services.totals_of(order),
+        **payments.context(session, actor, order), **shipments.context(session, actor, order),
+        events=events.events_of(session, actor, order.id), quote=quote,
         moves=[(s.value, label(s)) for s in S if s in allowed and s not in NOT_IN_MOVE_FORM],
         can_ship=S.FULFILLED in allowed, can_cancel=S.CANCELLED in allowed,
         lines_by_id={line.id: line for line in order.lines},
@@ -193,6 +201,11 @@ def _act(order_id: int, name: str, action: Callable[[Session, Actor], tuple[Orde
         errors, status = failure(exc)
         errors = {rename(key): message for key, message in errors.items()}
         return _detail(order_id, name, errors, request.form, status)
+    except ExternalError as exc:  # cancelling voids the payment first: its provider may not answer
+        session.rollback()
+        flash(_("The payment provider did not answer: %(error)s. Trying again is safe: it cannot charge twice.",
+                error=exc.message), "error")
+        return redirect(url_for(".detail", order_id=order_id))
     flash(_("Order %(id)s: %(done)s", id=order.external_id, done=done), "success")
     return redirect(url_for(".detail", order_id=order_id))
 
@@ -211,8 +224,10 @@ def move(order_id: int):
 @login_required
 def cancel(order_id: int):
     def run(session: Session, actor: Actor) -> tuple[Order, str]:
-        data = {**nested_form(), "status": S.CANCELLED.value}
-        return services.move(session, actor, order_id, parse(StatusMove, data)), "cancelled; its stock is released."
+        # Through the payments: an authorized payment is voided first (a captured one must be refunded instead).
+        note = parse(StatusMove, {**nested_form(), "status": S.CANCELLED.value}).note
+        order = cancel_order(session, actor, order_id, providers=payments.providers(), note=note or "")
+        return order, "cancelled; its stock is released."
 
     return _act(order_id, "cancel", run)
 
@@ -262,3 +277,6 @@ def new_order():
             return redirect(url_for(".detail", order_id=order.id))
         form, errors, status = sent.form, sent.errors, sent.status
     return render_template("orders/new.html", form=form, errors=errors, line_rows=row_count(form, "lines", 3)), status
+
+
+from hub.web.orders import events, payments, shipments  # noqa: E402  (their routes join this blueprint)
