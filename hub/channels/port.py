@@ -9,12 +9,15 @@ raw JSON into these (in its pure `mapping.py`) and the sync engine turns these i
     FulfilmentSink   report a shipment (carrier, tracking number, lines)
     StockSource      read back the quantities the marketplace lists (drift check)
     WebhookSource    verify a delivery's signature and parse its orders
+    ReviewSource     read product reviews written since a time, page by page (hub.reviews.pull)
+    RatingSink       set a product's aggregate rating where the channel accepts one (hub.reviews.export)
 
 A connector implements the capabilities its marketplace has; `capabilities_of` tells which.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -145,6 +148,52 @@ class WebhookSource(Protocol):
     def verify_webhook(self, headers: dict[str, str], body: bytes) -> bool: ...
 
     def parse_webhook(self, headers: dict[str, str], body: bytes) -> list[ChannelOrder]: ...
+
+
+@dataclass(frozen=True)
+class ChannelReview:
+    """A product review as the channel has it. `product_ref` is the channel's product id, `sku` what the connector
+    found for it ("" when it could not tell): the hub matches products through its listings by SKU."""
+
+    external_id: str
+    product_ref: str
+    sku: str
+    rating: int  # 1..5
+    body: str
+    created_at: datetime  # aware, UTC
+    reviewer_name: str = ""
+    title: str = ""
+    photos: tuple[str, ...] = ()
+    published: bool = True  # False: the channel holds it back (pending approval, hidden, spam)
+    order_ref: str = ""  # the channel's order number, where it gives one
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    reviews: tuple[ChannelReview, ...]
+    rejected: tuple[tuple[str, str], ...] = ()  # (review id or "", why it could not be mapped)
+
+
+# Told by isinstance(connector, ReviewSource / RatingSink); not (yet) among CAPABILITIES, whose lists per
+# connector are pinned by the connectors' contract tests.
+@runtime_checkable
+class ReviewSource(Protocol):
+    def fetch_reviews(self, since: datetime) -> Iterator[ReviewPage]:
+        """Pages of reviews written at or after `since` (a channel without a time filter reads them all and
+        leaves out the older ones)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RatingUpdate:
+    sku: str
+    average: Decimal  # on the 1..5 scale
+    count: int  # the reviews it is the average of
+
+
+@runtime_checkable
+class RatingSink(Protocol):
+    def push_ratings(self, updates: list[RatingUpdate]) -> list[PushResult]: ...
 
 
 # capability -> (protocol, the methods it requires)

@@ -34,6 +34,7 @@ PAGE_SIZE_MAX = 100  # get_order_list page_size
 DETAIL_BATCH_MAX = 50  # get_order_detail order_sn_list
 ITEM_BASE_INFO_BATCH_MAX = 50  # get_item_base_info item_id_list
 PRICE_LIST_MAX = 50  # update_price price_list: "Length should be between 1 to 50"
+COMMENT_PAGE_MAX = 100  # get_comment page_size: 1 to 100
 ORDER_WINDOW_SECONDS = 15 * 24 * 3600  # get_order_list: time_to - time_from <= 15 days
 # Fields asked of get_order_detail; item_list and total_amount are what the mapping needs.
 OPTIONAL_ORDER_FIELDS = (
@@ -231,6 +232,17 @@ class ShopeeClient:
         return self.call("POST", "/api/v2/product/update_price", idempotent=True, body={
             "item_id": item_id,
             "price_list": [{"model_id": model_id, "original_price": price} for model_id, price in prices]})
+
+    def get_comment(self, cursor: str = "", page_size: int = COMMENT_PAGE_MAX, *, item_id: int | None = None,
+                    ) -> dict[str, Any]:
+        """v2.product.get_comment: the shop's buyer comments (ratings), up to 1000, by cursor; no time filter.
+        `response {item_comment_list: [{comment_id, order_sn, item_id, model_id_list, rating_star, comment,
+        buyer_username, hidden, create_time, media: {image_url_list, video_url_list}, comment_reply}], more,
+        next_cursor}`. https://open.shopee.com/documents/v2/v2.product.get_comment?module=89&type=1"""
+        params: dict[str, Any] = {"cursor": cursor, "page_size": max(1, min(page_size, COMMENT_PAGE_MAX))}
+        if item_id is not None:
+            params["item_id"] = item_id
+        return self.call("GET", "/api/v2/product/get_comment", params=params)
 
     def ship_order(self, order_sn: str, *, package_number: str = "", pickup: dict[str, Any] | None = None,
                    dropoff: dict[str, Any] | None = None, non_integrated: dict[str, Any] | None = None,

@@ -13,6 +13,7 @@ Options:
                      push_prices refuses every update (the currency cannot be checked)
     clock            callable() -> unix seconds (tests)
     push_url         the callback URL registered for Push Mechanism; the push signature covers it
+    comment_page_size  comments per get_comment page (default and most 100; smaller in tests)
 """
 
 from __future__ import annotations
@@ -23,14 +24,25 @@ import hmac
 import json
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
+from hub.channels.port import (
+    ChannelOrder,
+    ChannelReview,
+    OrderPage,
+    PriceUpdate,
+    PushResult,
+    ReviewPage,
+    Shipment,
+    StockUpdate,
+)
 from hub.channels.registry import Connection
 from hub.channels.shopee import mapping
 from hub.channels.shopee.client import (
+    COMMENT_PAGE_MAX,
     DETAIL_BATCH_MAX,
     ITEM_BASE_INFO_BATCH_MAX,
     ORDER_WINDOW_SECONDS,
@@ -53,6 +65,7 @@ ORDER_STATUS_PUSH = 3  # Push Mechanism code of "Order Status Update Push"
 STOCK_READ_BATCH = ITEM_BASE_INFO_BATCH_MAX
 STOCK_PACE_SECONDS = 0.2  # between update_stock calls: one item per call, limits unpublished
 PRICE_PACE_SECONDS = 0.2  # between update_price calls: one item per call, limits unpublished
+MAX_COMMENT_PAGES = 10  # get_comment serves at most 1000 comments: 10 pages of 100
 MAX_EMPTY_WINDOWS_PER_CALL = 100  # windows skipped in one pull_orders call before returning an empty page
 
 # Shopee region -> the currency its shops sell in.
@@ -166,6 +179,33 @@ class ShopeeConnector:
                 except MappingError as exc:
                     rejected.append((sn, str(exc), raw))
         return orders, rejected
+
+    # --- reviews -----------------------------------------------------------------------------------
+    def fetch_reviews(self, since: datetime) -> Iterator[ReviewPage]:
+        """Pages of comments created at or after `since`. get_comment has no time filter and no documented order,
+        so every page (at most 1000 comments) is read and the older ones are left out; SKUs come from the
+        catalogue read once (sku_map)."""
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        by_ids = {ids: sku for sku, ids in self.sku_map().items()}
+        cursor = ""
+        for _ in range(MAX_COMMENT_PAGES):
+            page_size = int(self.connection.options.get("comment_page_size", COMMENT_PAGE_MAX))
+            response = self.client.get_comment(cursor, page_size).get("response") or {}
+            reviews: list[ChannelReview] = []
+            rejected: list[tuple[str, str]] = []
+            for raw in response.get("item_comment_list") or []:
+                try:
+                    review = mapping.map_comment(raw, by_ids)
+                except MappingError as exc:
+                    rejected.append((str(raw.get("comment_id", "")) if isinstance(raw, dict) else "", str(exc)))
+                    continue
+                if review.created_at >= since:
+                    reviews.append(review)
+            yield ReviewPage(tuple(reviews), tuple(rejected))
+            cursor = str(response.get("next_cursor") or "")
+            if not response.get("more") or not cursor:
+                return
 
     # --- stock -----------------------------------------------------------------------------------
     def sku_map(self) -> dict[str, tuple[int, int]]:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from hub.channels.port import ChannelAddress, ChannelLine, ChannelOrder
+from hub.channels.port import ChannelAddress, ChannelLine, ChannelOrder, ChannelReview
 from hub.channels.rules import Level, canonical_status
 from hub.channels.values import MappingError, country, optional_amount, quantity, unix_time
 from hub.money import is_currency
@@ -211,3 +211,48 @@ def normalize(bodies: list[Any]) -> list[ChannelOrder]:
     if missing:
         raise MappingError(f"no get_order_detail body for {', '.join(missing)}")
     return [map_order(details[sn]) for sn in numbers]
+
+
+# --- comments (product reviews) --------------------------------------------------------------------------------
+COMMENT_DOCS = "https://open.shopee.com/documents/v2/v2.product.get_comment?module=89&type=1"
+
+
+def comment_sku(raw: dict[str, Any], skus: dict[tuple[int, int], str]) -> str:
+    """The SKU a comment is about: its first model's, else the item's own (an item without variants, model 0),
+    else the one SKU of an item with a single variant; "" when it cannot be told. `skus` maps (item_id, model_id)
+    to SKUs, as the connector's catalogue read gives them."""
+    item_id = raw.get("item_id")
+    models = [m for m in (raw.get("model_id_list") or []) if isinstance(m, int)]
+    if isinstance(raw.get("model_id"), int) and raw["model_id"]:
+        models.append(raw["model_id"])  # the older single field, offline since 2024-12-27
+    for model_id in models:
+        if (item_id, model_id) in skus:
+            return skus[(item_id, model_id)]
+    if (item_id, 0) in skus:
+        return skus[(item_id, 0)]
+    of_item = {sku for (item, _), sku in skus.items() if item == item_id}
+    return of_item.pop() if len(of_item) == 1 else ""
+
+
+def map_comment(raw: Any, skus: dict[tuple[int, int], str]) -> ChannelReview:
+    """One entry of get_comment's item_comment_list. `rating_star` is 1..5, `create_time` unix seconds, photos in
+    `media.image_url_list`; a `hidden` comment is kept, not shown."""
+    if not isinstance(raw, dict):
+        raise MappingError(f"a comment must be a JSON object, got {type(raw).__name__}")
+    comment_id = raw.get("comment_id")
+    if not isinstance(comment_id, int) or isinstance(comment_id, bool) or comment_id <= 0:
+        raise MappingError(f"comment without a comment_id: {comment_id!r}")
+    rating = raw.get("rating_star")
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise MappingError(f"comment {comment_id}: rating_star {rating!r} is not 1 to 5")
+    item_id = raw.get("item_id")
+    if not isinstance(item_id, int) or isinstance(item_id, bool):
+        raise MappingError(f"comment {comment_id}: item_id {item_id!r} is not an id")
+    media = raw.get("media") if isinstance(raw.get("media"), dict) else {}
+    photos = tuple(u for u in (media.get("image_url_list") or []) if isinstance(u, str)
+                   and u.startswith(("https://", "http://")))
+    return ChannelReview(
+        external_id=str(comment_id), product_ref=str(item_id), sku=comment_sku(raw, skus), rating=rating,
+        body=_text(raw.get("comment")), created_at=unix_time(raw.get("create_time"), "create_time"),
+        reviewer_name=_text(raw.get("buyer_username"))[:200], photos=photos, published=raw.get("hidden") is not True,
+        order_ref=_text(raw.get("order_sn")))

@@ -89,6 +89,13 @@ VARIANT_PRICES_MUTATION = """mutation VariantPrices($productId: ID!, $variants: 
     userErrors { code field message }
   }
 }"""
+METAFIELDS_SET_MUTATION = """mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { key namespace value type }
+    userErrors { code field message }
+  }
+}"""
+METAFIELDS_PER_CALL = 25  # metafieldsSet takes at most 25 metafields a call
 LOCATIONS_QUERY = """query Locations {
   locations(first: 1) { edges { node { id name } } }
 }"""
@@ -279,6 +286,15 @@ class ShopifyClient:
         https://shopify.dev/docs/api/admin-graphql/2025-01/mutations/productVariantsBulkUpdate"""
         return self.graphql(VARIANT_PRICES_MUTATION, {"productId": product_gid, "variants": variants,
                                                       "allowPartialUpdates": True}, repeatable=True)
+
+    def set_metafields(self, metafields: list[dict[str, str]]) -> dict[str, Any]:
+        """`metafieldsSet(metafields: [{ ownerId, namespace, key, type, value }])`: at most 25, set atomically (one
+        invalid metafield saves none; its index is in `userErrors[].field` = ["metafields", "<index>", ...]). Values
+        are absolute, so a call whose answer was cut short is repeated.
+        https://shopify.dev/docs/api/admin-graphql/latest/mutations/metafieldsSet"""
+        if len(metafields) > METAFIELDS_PER_CALL:
+            raise ValueError(f"metafieldsSet takes at most {METAFIELDS_PER_CALL} metafields a call")
+        return self.graphql(METAFIELDS_SET_MUTATION, {"metafields": metafields}, repeatable=True)
 
     def locations(self) -> dict[str, Any]:
         """`locations(first: 1)`: the location stock is set at when none is configured.

@@ -15,13 +15,21 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
+from hub.channels.port import (
+    ChannelOrder,
+    OrderPage,
+    PriceUpdate,
+    PushResult,
+    RatingUpdate,
+    Shipment,
+    StockUpdate,
+)
 from hub.channels.registry import Connection
 from hub.channels.shopify import mapping
-from hub.channels.shopify.client import API_VERSION, ORDER_PAGE, CostState, ShopifyClient
+from hub.channels.shopify.client import API_VERSION, METAFIELDS_PER_CALL, ORDER_PAGE, CostState, ShopifyClient
 from hub.channels.values import MappingError
 from hub.errors import PermanentError
 from hub.money import CurrencyError, minor_units
@@ -232,6 +240,40 @@ class ShopifyConnector:
             out[sku] = PushResult(sku, not messages, "; ".join(messages))
         return out
 
+    # --- ratings ---------------------------------------------------------------------------------
+    def push_ratings(self, updates: list[RatingUpdate]) -> list[PushResult]:
+        """A product's aggregate rating as Shopify's standard review metafields, `reviews.rating` (type rating,
+        scale 1.0 to 5.0) and `reviews.rating_count` (number_integer), which themes and search engines read
+        (https://shopify.dev/docs/apps/build/custom-data/metafields/list-of-standard-definitions). Ratings live on the
+        product, not the variant: SKUs of one product are combined into one weighted average. metafieldsSet takes
+        METAFIELDS_PER_CALL metafields a call and is atomic, so one refused value fails its whole call. One result
+        per update, in order."""
+        if not updates:
+            return []
+        variants = self.variant_products(list(dict.fromkeys(u.sku for u in updates)))
+        results = {u.sku: PushResult(u.sku, False, "no variant with this SKU in the shop")
+                   for u in updates if u.sku not in variants}
+        per_product: dict[str, list[RatingUpdate]] = {}
+        for update in {u.sku: u for u in updates}.values():  # a SKU listed twice: the last one
+            if update.count <= 0:
+                results[update.sku] = PushResult(update.sku, False, "no reviews: nothing to rate")
+            elif update.sku in variants:
+                per_product.setdefault(variants[update.sku][1], []).append(update)
+        products = list(per_product)
+        per_call = METAFIELDS_PER_CALL // 2  # two metafields a product
+        for start in range(0, len(products), per_call):
+            batch = products[start:start + per_call]
+            metafields: list[dict[str, str]] = []
+            for product in batch:
+                metafields += rating_metafields(product, per_product[product])
+            body = self.client.set_metafields(metafields)
+            errors = [str(e.get("message") or e.get("code") or "refused")
+                      for e in ((body.get("data") or {}).get("metafieldsSet") or {}).get("userErrors") or []]
+            for product in batch:
+                for update in per_product[product]:
+                    results[update.sku] = PushResult(update.sku, not errors, "; ".join(errors))
+        return [results[u.sku] for u in updates]
+
     # --- fulfilment --------------------------------------------------------------------------
     def push_fulfilment(self, shipment: Shipment) -> None:
         """fulfillmentCreate on the order's open fulfillment orders, for the given lines or everything left."""
@@ -297,6 +339,19 @@ class ShopifyConnector:
         except ValueError as exc:
             raise MappingError(f"webhook body is not JSON: {exc}") from None
         return [mapping.map_rest_order(raw)]
+
+
+def rating_metafields(product_gid: str, updates: list[RatingUpdate]) -> list[dict[str, str]]:
+    """The two standard review metafields of one product; the rating value is a decimal string, one decimal
+    place more than needed never hurts (\"4.25\"), never a float."""
+    count = sum(u.count for u in updates)
+    total = sum((u.average * u.count for u in updates), Decimal(0))
+    average = (total / count if count else Decimal(0)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    average = min(max(average, Decimal("1.00")), Decimal("5.00"))
+    rating = json.dumps({"value": str(average), "scale_min": "1.0", "scale_max": "5.0"})
+    return [{"ownerId": product_gid, "namespace": "reviews", "key": "rating", "type": "rating", "value": rating},
+            {"ownerId": product_gid, "namespace": "reviews", "key": "rating_count", "type": "number_integer",
+             "value": str(count)}]
 
 
 def price_text(update: PriceUpdate, shop_currency: str) -> tuple[str, str]:

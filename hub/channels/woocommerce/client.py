@@ -229,3 +229,26 @@ class WooCommerceClient:
         body, _ = self._call("POST", "/products/batch", json_body={"update": update},
                              idempotent=True)  # absolute stock quantities: the same again changes nothing
         return body
+
+    # --- reviews ---------------------------------------------------------------------------------------------
+    def list_reviews(self, *, after: str, page: int, per_page: int = MAX_PER_PAGE) -> Page:
+        """GET /products/reviews, oldest id first, every status (approved, hold, spam, trash).
+        https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-product-reviews
+
+        `after` (ISO 8601) goes into WP_Comment_Query's date_query on `comment_date`, the site-local time: the
+        caller widens it by the largest UTC offset and filters on date_created_gmt itself."""
+        params = {"after": after, "status": "all", "orderby": "id", "order": "asc", "page": str(page),
+                  "per_page": str(min(per_page, MAX_PER_PAGE))}
+        body, response = self._call("GET", "/products/reviews", params=params)
+        if not isinstance(body, list):
+            raise PermanentError(f"woocommerce: GET /products/reviews answered a {type(body).__name__}, not a list")
+        return Page(body, _int_header(response.headers, "X-WP-Total"),
+                    _int_header(response.headers, "X-WP-TotalPages"), None)
+
+    def list_products_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
+        """GET /products?include=1,2,3 (at most 100 ids). https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-products"""
+        body, _ = self._call("GET", "/products", params={"include": ",".join(str(i) for i in ids),
+                                                         "per_page": str(MAX_PER_PAGE)})
+        if not isinstance(body, list):
+            raise PermanentError(f"woocommerce: GET /products answered a {type(body).__name__}, not a list")
+        return body

@@ -13,15 +13,25 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hub.channels.port import ChannelOrder, OrderPage, PriceUpdate, PushResult, Shipment, StockUpdate
+from hub.channels.port import (
+    ChannelOrder,
+    ChannelReview,
+    OrderPage,
+    PriceUpdate,
+    PushResult,
+    ReviewPage,
+    Shipment,
+    StockUpdate,
+)
 from hub.channels.registry import Connection
 from hub.channels.values import MappingError
 from hub.channels.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
-from hub.channels.woocommerce.mapping import map_order, orders_in
+from hub.channels.woocommerce.mapping import map_order, map_review, orders_in
 from hub.errors import PermanentError
 from hub.money import CurrencyError, minor_units
 
@@ -32,6 +42,8 @@ PRICE_BATCH_LIMIT = BATCH_LIMIT
 SKU_LOOKUP_LIMIT = MAX_PER_PAGE  # SKUs per GET /products?sku=..., so one page holds every match
 STOCK_READ_LIMIT = SKU_LOOKUP_LIMIT  # SKUs per stock read-back call: the same GET /products?sku=...
 WEBHOOK_TOPICS = ("order.created", "order.updated", "order.restored")
+# `after` on reviews compares with the site-local comment_date: widened by the largest UTC offset (+14:00).
+SITE_OFFSET_SLACK = timedelta(hours=14)
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
@@ -265,6 +277,44 @@ class WooCommerceConnector:
         if complete:
             self.client.update_order(shipment.external_order_id, {"status": "completed"})
         self.client.create_order_note(shipment.external_order_id, note, customer_note=True)
+
+    # --- reviews --------------------------------------------------------------------------------------------
+    def fetch_reviews(self, since: datetime) -> Iterator[ReviewPage]:
+        """Pages of reviews created at or after `since`, every status, oldest id first; each page's product ids
+        resolved to SKUs through one GET /products?include=... The `after` filter is on site-local time, so it is
+        widened by 14 hours and the surplus dropped by date_created_gmt."""
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        since = since.astimezone(UTC)
+        after = (since - SITE_OFFSET_SLACK).replace(microsecond=0, tzinfo=None).isoformat(timespec="seconds")
+        skus: dict[int, str] = {}
+        page = 1
+        while True:
+            result = self.client.list_reviews(after=after, page=page, per_page=self.per_page)
+            wanted = sorted({r["product_id"] for r in result.items if isinstance(r, dict)
+                             and isinstance(r.get("product_id"), int) and r["product_id"] not in skus})
+            for start in range(0, len(wanted), SKU_LOOKUP_LIMIT):
+                chunk = wanted[start:start + SKU_LOOKUP_LIMIT]
+                skus.update(dict.fromkeys(chunk, ""))  # a deleted product stays without SKU
+                for product in self.client.list_products_by_id(chunk):
+                    if isinstance(product, dict) and isinstance(product.get("id"), int) and product.get("sku"):
+                        skus[product["id"]] = str(product["sku"])
+            reviews: list[ChannelReview] = []
+            rejected: list[tuple[str, str]] = []
+            for raw in result.items:
+                try:
+                    review = map_review(raw, skus)
+                except MappingError as exc:
+                    rejected.append((str(raw.get("id", "")) if isinstance(raw, dict) else "", str(exc)))
+                    continue
+                if review.created_at >= since:
+                    reviews.append(review)
+            yield ReviewPage(tuple(reviews), tuple(rejected))
+            last = not result.items or (result.total_pages is not None and page >= result.total_pages) or (
+                result.total_pages is None and len(result.items) < self.per_page)
+            if last:
+                return
+            page += 1
 
     # --- webhooks -------------------------------------------------------------------------------------------
     def verify_webhook(self, headers: dict[str, str], body: bytes) -> bool:

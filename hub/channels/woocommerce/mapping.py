@@ -21,12 +21,13 @@ What WooCommerce sends and how it is read here:
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from hub.channels.port import ChannelAddress, ChannelLine, ChannelOrder
+from hub.channels.port import ChannelAddress, ChannelLine, ChannelOrder, ChannelReview
 from hub.channels.rules import Level, canonical_status, total_mismatch
 from hub.channels.values import MappingError, amount, country, iso_time, optional_amount, quantity
 from hub.money import is_currency
@@ -223,3 +224,37 @@ def normalize(bodies: list[Any]) -> list[ChannelOrder]:
                 latest[order.external_id] = order
     return sorted(latest.values(), key=lambda o: (int(o.external_id) if o.external_id.isdigit() else 0,
                                                    o.external_id))
+
+
+# --- product reviews -------------------------------------------------------------------------------------------
+REVIEW_DOCS = "https://woocommerce.github.io/woocommerce-rest-api-docs/#product-review-properties"
+TAG = re.compile(r"<[^>]*>")
+
+
+def review_text(value: object) -> str:
+    """`review` is the comment's HTML (wpautop'ed: `<p>Nice</p>\n`): tags dropped, entities decoded."""
+    if not isinstance(value, str):
+        return ""
+    return html.unescape(TAG.sub(" ", value.replace("<br />", "\n").replace("</p>", "\n"))).strip()
+
+
+def map_review(raw: Any, skus: dict[int, str]) -> ChannelReview:
+    """One review as GET /products/reviews gives it; `skus` maps WooCommerce product ids to their SKUs (a
+    product missing from it leaves the SKU empty). `rating` is 0 when the reviewer gave none: refused, a hub rating
+    is 1 to 5. Only `approved` reviews are shown on the shop; hold, spam and trash are kept hidden."""
+    if not isinstance(raw, dict):
+        raise MappingError(f"a review must be a JSON object, got {type(raw).__name__}")
+    review_id = raw.get("id")
+    if not isinstance(review_id, int) or isinstance(review_id, bool) or review_id <= 0:
+        raise MappingError(f"review without an id: {review_id!r}")
+    rating = raw.get("rating")
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise MappingError(f"review {review_id}: rating {rating!r} is not 1 to 5")
+    product_id = raw.get("product_id")
+    if not isinstance(product_id, int) or isinstance(product_id, bool):
+        raise MappingError(f"review {review_id}: product_id {product_id!r} is not an id")
+    created = iso_time(raw.get("date_created_gmt"), "date_created_gmt", naive_is_utc=True)
+    return ChannelReview(
+        external_id=str(review_id), product_ref=str(product_id), sku=skus.get(product_id, ""), rating=rating,
+        body=review_text(raw.get("review")), created_at=created, reviewer_name=_text(raw.get("reviewer"))[:200],
+        published=raw.get("status") == "approved")

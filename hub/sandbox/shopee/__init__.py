@@ -23,7 +23,7 @@ zero or with more decimals than the region's prices have lands in `failure_list`
 Request numbers are parsed as Decimal, so what the connector sent is what is stored.
 
 State: app.extensions["sandbox"] (ShopeeState) and GET /_sandbox/state (prices as exact decimal strings);
-POST /_sandbox/faults sets knobs;
+POST /_sandbox/faults sets knobs; POST /_sandbox/comments adds a buyer's rating (v2.product.get_comment serves them);
 POST /_sandbox/expire_token expires the current access token.
 """
 
@@ -99,6 +99,7 @@ class ShopeeState:
     region: str = "SG"
     prices: dict[tuple[int, int], Decimal] = field(default_factory=dict)  # original_price, shop currency
     price_calls: list[str] = field(default_factory=list)  # raw update_price bodies, as received
+    comments: list[dict[str, Any]] = field(default_factory=list)  # buyers' ratings, get_comment shape
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -189,6 +190,41 @@ def _seed_orders(state: ShopeeState, rng: random.Random, count: int, now: int) -
             state.stock[(item_id, model_id)] = rng.randrange(0, 200)
 
 
+COMMENT_TEXTS = {5: "Very good, fast delivery!", 4: "Good item, as pictured.", 3: "Ok lah.",
+                 2: "Colour different from photo.", 1: "Item damaged, seller slow to reply."}
+
+
+def add_comment(state: ShopeeState, item_id: int, rating: int, text: str, *, model_id: int = 0,
+                buyer: str = "buyer", at: int | None = None, hidden: bool = False,
+                photos: list[str] | None = None, order_sn: str = "") -> dict[str, Any]:
+    """A buyer's rating of an item as get_comment lists it."""
+    comment = {
+        "order_sn": order_sn, "comment_id": 7_000_001 + len(state.comments), "comment": text,
+        "buyer_username": buyer, "item_id": item_id, "model_id": model_id,
+        "model_id_list": [model_id] if model_id else [], "rating_star": rating, "editable": "EDITABLE",
+        "hidden": hidden, "create_time": int(at if at is not None else state.clock()),
+        "media": {"image_url_list": photos or [], "video_url_list": []},
+    }
+    state.comments.append(comment)
+    return comment
+
+
+def _seed_comments(state: ShopeeState, seed: int) -> None:
+    """Two to four ratings per item over the last 20 days; their own random stream, so the seeded orders and
+    stock stay as they were."""
+    rng = random.Random(f"{seed}-comments")  # noqa: S311  (test data)
+    now = int(state.clock())
+    for item_id, _, _, _, models in CATALOGUE:
+        for _ in range(rng.randint(2, 4)):
+            rating = rng.choices((5, 4, 3, 2, 1), weights=(45, 25, 12, 10, 8))[0]
+            model_id = rng.choice(models)[0] if models else 0
+            photos = [f"https://cf.shopee.sg/file/sandbox-{item_id}-{rng.randrange(10**6)}"] if rng.random() < 0.3 \
+                else []
+            add_comment(state, item_id, rating, COMMENT_TEXTS[rating], model_id=model_id,
+                        buyer=f"buyer{rng.randrange(10**4, 10**5)}", at=now - rng.randrange(3600, 20 * 86400),
+                        hidden=rng.random() < 0.05, photos=photos)
+
+
 def _dump(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)  # Shopee sends amounts as JSON numbers
@@ -229,6 +265,7 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
     faulty = random.Random(f"{seed}-malformed")  # noqa: S311  (its own: other seeded data stays as it was)
     malformed = {sn for sn in sorted(state.orders) if faulty.random() < malformed_order_rate}
     _seed_prices(state)
+    _seed_comments(state, seed)
     buckets: dict[str, TokenBucket] = {}
     app = Flask("sandbox-shopee")
     app.extensions["sandbox"] = state
@@ -441,6 +478,28 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
                     success.append({"model_id": model_id, "original_price": price})
         return answer(response={"success_list": success, "failure_list": failure})
 
+    @app.get("/api/v2/product/get_comment")
+    def get_comment():
+        """Newest first; the cursor is an offset as a string (opaque to callers); item_id / comment_id narrow it."""
+        args = request.args
+        try:
+            size = int(args.get("page_size", 0))
+            offset = int(args.get("cursor") or 0)
+        except ValueError:
+            return answer(200, "error_param", "page_size and cursor are invalid.")
+        if not 1 <= size <= 100:
+            return answer(200, "error_param", "page_size should be between 1 and 100.")
+        with state.lock:
+            rows = sorted(state.comments, key=lambda c: (-c["create_time"], -c["comment_id"]))[:1000]
+        if args.get("item_id"):
+            rows = [c for c in rows if str(c["item_id"]) == args["item_id"]]
+        if args.get("comment_id"):
+            rows = [c for c in rows if str(c["comment_id"]) == args["comment_id"]]
+        page = rows[offset:offset + size]
+        more = offset + size < len(rows)
+        return answer(response={"item_comment_list": page, "more": more,
+                                "next_cursor": str(offset + size) if more else ""})
+
     @app.post("/api/v2/logistics/ship_order")
     def ship_order():
         data = json_body()
@@ -498,6 +557,18 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
                 state.bump(order)
                 moved.append(sn)
         return {"moved": moved}
+
+    @app.post("/_sandbox/comments")
+    def sandbox_add_comment():
+        """A buyer rates an item: {item_id, rating_star, comment, model_id?, buyer_username?, hidden?}."""
+        data = json_body()
+        if not any(i[0] == data.get("item_id") for i in CATALOGUE) or data.get("rating_star") not in range(1, 6):
+            return answer(400, "error_param", "item_id must be an item and rating_star 1 to 5.")
+        with state.lock:
+            comment = add_comment(state, data["item_id"], data["rating_star"], str(data.get("comment") or ""),
+                                  model_id=int(data.get("model_id") or 0),
+                                  buyer=str(data.get("buyer_username") or "buyer"), hidden=bool(data.get("hidden")))
+        return comment
 
     @app.post("/_sandbox/expire_token")
     def expire_token():

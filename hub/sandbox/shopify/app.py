@@ -17,9 +17,13 @@ values or `$variables` written there. What is enforced as Shopify does
   (`field: ["variants", "<index>", ...]`) and, unless partial updates are allowed, nothing applied when
   any variant is in error
   (https://shopify.dev/docs/api/admin-graphql/2025-01/mutations/productVariantsBulkUpdate).
+- `metafieldsSet(metafields: [{ownerId, namespace, key, type, value}])` on products: at most 25, atomic (one
+  invalid value saves none), `rating` values as JSON `{value, scale_min, scale_max}` with the value on the scale,
+  `number_integer` an integer string (https://shopify.dev/docs/api/admin-graphql/latest/mutations/metafieldsSet,
+  https://shopify.dev/docs/apps/build/custom-data/metafields/list-of-data-types).
 
 Sandbox-only endpoints: `GET /_sandbox/inventory` (levels by SKU and location), `GET /_sandbox/prices`
-(price and currency by SKU), `GET /_sandbox/orders/<id>`
+(price and currency by SKU), `GET /_sandbox/metafields` (by product gid), `GET /_sandbox/orders/<id>`
 (the REST order, fulfillments included), `GET /_sandbox/webhooks/<id>?topic=` (a signed delivery: headers
 and raw body), `POST /_sandbox/advance {"count"}` (orders move on: paid, shipped, refunded, now), and
 `POST /_sandbox/faults {knob: value}` (hub.sandbox.faults.Faults). Credentials: `app.extensions["sandbox"]`
@@ -28,6 +32,7 @@ has `access_token` and `api_secret`.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -156,6 +161,14 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
             return jsonify(errors="Not Found"), 404
         headers, body = shop.webhook(number, request.args.get("topic", "orders/updated"))
         return jsonify(headers=headers, body=body.decode())
+
+    @app.get("/_sandbox/metafields")
+    def metafields() -> Response:
+        with shop.lock:
+            found: dict[str, dict[str, dict[str, str]]] = {}
+            for (owner, namespace, key), value in sorted(shop.metafields.items()):
+                found.setdefault(owner, {})[f"{namespace}.{key}"] = value
+        return jsonify(found)
 
     @app.post("/_sandbox/advance")
     def advance() -> Response:
@@ -596,6 +609,57 @@ def _bulk_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"product": None, "productVariants": None, "userErrors": errors}
 
 
+MAX_METAFIELDS = 25
+
+
+def _metafield_problem(shop: Shop, entry: Any) -> tuple[str, str, str] | None:
+    """(code, field, message) of the first thing wrong with one MetafieldsSetInput, or None."""
+    if not isinstance(entry, dict):
+        return "INVALID", "metafields", "Metafield input is invalid"
+    if _gid_number(entry.get("ownerId"), "Product") not in shop.products():
+        return "INVALID", "ownerId", "Owner does not exist"
+    for name in ("namespace", "key", "type", "value"):
+        if not isinstance(entry.get(name), str) or not entry[name]:
+            return "BLANK", name, f"{name.capitalize()} can't be blank"
+    kind, value = entry["type"], entry["value"]
+    if kind == "number_integer":
+        if not re.fullmatch(r"-?\d{1,18}", value):
+            return "INVALID_VALUE", "value", "Value must be an integer."
+    elif kind == "rating":
+        try:
+            parsed = json.loads(value)
+            rating, low, high = (Decimal(str(parsed[k])) for k in ("value", "scale_min", "scale_max"))
+        except (ValueError, KeyError, TypeError, InvalidOperation):
+            return "INVALID_VALUE", "value", "Value must be a JSON object with value, scale_min and scale_max."
+        if not low <= rating <= high:
+            return "INVALID_VALUE", "value", f"Value has a rating of {rating} outside the range {low}-{high}."
+    elif kind not in ("single_line_text_field", "multi_line_text_field", "boolean", "json"):
+        return "INVALID_TYPE", "type", f"Type '{kind}' is not supported here"
+    return None
+
+
+def _metafields_set(shop: Shop, args: dict[str, Any], text: str, variables: dict[str, Any],
+                    faults: Faults) -> tuple[dict[str, Any], int]:
+    """metafieldsSet: all or nothing, as Shopify documents it."""
+    entries = args.get("metafields")
+    if not isinstance(entries, list):
+        raise GraphQLError("Variable $metafields of type [MetafieldsSetInput!]! was provided invalid value",
+                           "INVALID_VARIABLE")
+    if len(entries) > MAX_METAFIELDS:
+        return {"metafields": None, "userErrors": [{"code": "LESS_THAN_OR_EQUAL_TO", "field": ["metafields"],
+                                                     "message": f"Exceeded the maximum metafields input limit of "
+                                                                f"{MAX_METAFIELDS}."}]}, 10
+    errors = [{"code": problem[0], "field": ["metafields", str(i), problem[1]], "message": problem[2]}
+              for i, entry in enumerate(entries) if (problem := _metafield_problem(shop, entry))]
+    if errors:
+        return {"metafields": None, "userErrors": errors}, 10
+    for entry in entries:
+        shop.metafields[(entry["ownerId"], entry["namespace"], entry["key"])] = {"type": entry["type"],
+                                                                                 "value": entry["value"]}
+    return {"metafields": [{k: e[k] for k in ("key", "namespace", "value", "type")} for e in entries],
+            "userErrors": []}, 10
+
+
 HANDLERS = {
     "shop": _shop,
     "orders": _orders,
@@ -605,4 +669,5 @@ HANDLERS = {
     "inventorySetQuantities": _set_quantities,
     "fulfillmentCreate": _fulfil,
     "productVariantsBulkUpdate": _bulk_update_variants,
+    "metafieldsSet": _metafields_set,
 }

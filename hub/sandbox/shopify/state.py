@@ -133,6 +133,8 @@ class Shop:
     api_secret: str = "sandbox-app-secret"  # noqa: S105
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # (owner gid, namespace, key) -> {"type", "value"}: what metafieldsSet stored (product ratings)
+    metafields: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     _next: int = 9_000_000_000_000
 
     def next_number(self) -> int:

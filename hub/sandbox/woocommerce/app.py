@@ -28,7 +28,7 @@ from flask import Flask, Response, g, request
 
 from hub.channels.woocommerce.client import oauth_signature
 from hub.sandbox.faults import Faults
-from hub.sandbox.woocommerce.state import CONSUMER_KEY, CONSUMER_SECRET, STATUSES, ShopState
+from hub.sandbox.woocommerce.state import CONSUMER_KEY, CONSUMER_SECRET, SITE_OFFSET, STATUSES, ShopState
 
 API = "/wp-json/wc/v3"
 OAUTH_WINDOW_SECONDS = 15 * 60
@@ -285,6 +285,9 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
         if request.args.get("sku"):
             wanted = {s.strip() for s in request.args["sku"].split(",")}
             rows = [p for p in rows if p["sku"] in wanted]
+        if request.args.get("include"):
+            ids = {int(i) for i in request.args["include"].split(",") if i.strip().isdigit()}
+            rows = [p for p in rows if p["id"] in ids]
         per_page = int_arg("per_page", 10)
         if isinstance(per_page, Response):
             return per_page
@@ -292,6 +295,50 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
             return invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
         return json_response(rows[:per_page], headers={"X-WP-Total": str(len(rows)),
                                                        "X-WP-TotalPages": str(math.ceil(len(rows) / per_page))})
+
+    @app.get(f"{API}/products/reviews")
+    def list_reviews() -> Response:
+        """As WC_REST_Product_Reviews_Controller::get_items: `after`/`before` on the site-local comment_date,
+        status approved by default (`all` for every one), orderby date (default), date_gmt or id."""
+        refused = guest("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        if refused:
+            return refused
+        page, per_page = int_arg("page", 1), int_arg("per_page", 10)
+        if isinstance(page, Response):
+            return page
+        if isinstance(per_page, Response):
+            return per_page
+        if not 1 <= per_page <= 100:
+            return invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
+        status = request.args.get("status", "approved")
+        if status not in ("all", "approved", "hold", "spam", "trash"):
+            return invalid_param("status", "status is not one of all, hold, approved, spam, trash.")
+        with state.lock:
+            rows = [r for r in state.reviews.values() if status == "all" or r["status"] == status]
+        for name, keep in (("after", lambda r, at: datetime.fromisoformat(r["date_created"]) > at),
+                           ("before", lambda r, at: datetime.fromisoformat(r["date_created"]) < at)):
+            if request.args.get(name):
+                try:
+                    moment = datetime.fromisoformat(request.args[name].replace("Z", "+00:00"))
+                except ValueError:
+                    return invalid_param(name, "Invalid date.")
+                if moment.tzinfo is not None:  # WordPress reads the date in the site's zone
+                    moment = moment.astimezone(SITE_OFFSET).replace(tzinfo=None)
+                rows = [r for r in rows if keep(r, moment)]
+        if request.args.get("product"):
+            products = {int(i) for i in request.args["product"].split(",") if i.strip().isdigit()}
+            rows = [r for r in rows if r["product_id"] in products]
+        orderby = request.args.get("orderby", "date_gmt")
+        key = {"id": lambda r: r["id"], "date": lambda r: (r["date_created"], r["id"]),
+               "date_gmt": lambda r: (r["date_created_gmt"], r["id"])}.get(orderby)
+        if key is None:
+            return invalid_param("orderby", "orderby is not one of date, date_gmt, id, include, product.")
+        rows.sort(key=key, reverse=request.args.get("order", "desc") == "desc")
+        total = len(rows)
+        pages = math.ceil(total / per_page)
+        start = (page - 1) * per_page
+        return json_response(rows[start:start + per_page],
+                             headers={"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)})
 
     @app.post(f"{API}/products/batch")
     def batch_products() -> Response:
@@ -363,6 +410,16 @@ def create_app(seed: int = 42, orders: int = 200, clock: Callable[[], float] | N
     def sandbox_tick() -> Response:
         body = request.get_json(silent=True) or {}
         return json_response({"changed": state.tick(int(body.get("count", 5)), body.get("seed"))})
+
+    @app.post("/_sandbox/reviews")
+    def sandbox_add_review() -> Response:
+        """A buyer reviews a product: {product_id, rating, review, reviewer, status?}."""
+        body = request.get_json(silent=True) or {}
+        if body.get("product_id") not in state.products or body.get("rating") not in range(0, 6):
+            return wp_error("rest_invalid_param", "product_id must be a product and rating 0 to 5", 400)
+        return json_response(state.add_review(int(body["product_id"]), int(body["rating"]),
+                                              str(body.get("review") or ""), str(body.get("reviewer") or "Buyer"),
+                                              status=str(body.get("status") or "approved")), 201)
 
     @app.post("/_sandbox/faults")
     def sandbox_faults() -> Response:

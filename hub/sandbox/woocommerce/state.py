@@ -61,6 +61,7 @@ class ShopState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     malformed_order_rate: float = 0.0  # share of orders served without `currency` (seeded)
     malformed: set[int] = field(default_factory=set)
+    reviews: dict[int, dict[str, Any]] = field(default_factory=dict)  # product reviews, REST API v3 shape
     _next_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -82,6 +83,7 @@ class ShopState:
             self.orders[order_id] = self._order(rng, order_id, created)
             if faulty.random() < self.malformed_order_rate:
                 self.malformed.add(order_id)
+        self._seed_reviews()
 
     # --- time and ids ---------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -174,6 +176,40 @@ class ShopState:
         if order["id"] not in self.malformed:
             return order
         return {k: v for k, v in order.items() if k != "currency"}
+
+    # --- product reviews ------------------------------------------------------------------------------------
+    def _seed_reviews(self) -> None:
+        """Two to four reviews per product over the last 20 days, a few low ones, one held for moderation. Its own
+        random stream and ids from 5000: the seeded orders stay exactly as they were without reviews."""
+        rng = random.Random(f"{self.seed}-reviews")  # noqa: S311  (test data)
+        texts = {5: "Excellent, exactly as described.", 4: "Good quality, quick delivery.", 3: "Okay for the price.",
+                 2: "Arrived scratched, works though.", 1: "Broke after a week."}
+        for product_id in sorted(self.products):
+            for _ in range(rng.randint(2, 4)):
+                rating = rng.choices((5, 4, 3, 2, 1), weights=(40, 30, 12, 10, 8))[0]
+                written = self.now() - timedelta(days=rng.uniform(0, 20))
+                self.add_review(product_id, rating, texts[rating], person(rng).name, at=written,
+                                status="hold" if rng.random() < 0.05 else "approved")
+
+    def add_review(self, product_id: int, rating: int, text: str, reviewer: str, *, at: datetime | None = None,
+                   status: str = "approved", verified: bool = True) -> dict[str, Any]:
+        """A review as WC_REST_Product_Reviews_Controller::prepare_item_for_response gives it (the text wpautop'ed
+        into a paragraph, as the shop's review form stores it)."""
+        with self.lock:
+            review_id = 5000 + len(self.reviews) + 1
+            written = at or self.now()
+            product = self.products.get(product_id, {})
+            record = {
+                "id": review_id, "date_created": local(written), "date_created_gmt": gmt(written),
+                "product_id": product_id, "product_name": product.get("name", ""),
+                "product_permalink": f"https://shop.example/product/{product.get('slug', product_id)}/",
+                "status": status, "reviewer": reviewer,
+                "reviewer_email": f"{reviewer.split(' ')[0].lower() or 'buyer'}@example.com",
+                "review": f"<p>{text}</p>\n", "rating": rating, "verified": verified,
+                "reviewer_avatar_urls": {"24": "https://secure.gravatar.com/avatar/0?s=24&d=mm&r=g"},
+            }
+            self.reviews[review_id] = record
+            return record
 
     # --- changes the API (or a test) makes ------------------------------------------------------------------
     def touch(self, order: dict[str, Any]) -> None:

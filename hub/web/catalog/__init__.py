@@ -20,6 +20,7 @@ from hub.currency import pricing
 from hub.errors import ValidationError
 from hub.extensions import db
 from hub.web.forms import cursor_arg, row_count, submit
+from hub.web.reviews import product_reviews
 
 bp = Blueprint("catalog", __name__, template_folder="templates", url_prefix="/products")
 
@@ -117,6 +118,7 @@ def edit_product(product_id: int):
         levels=stock.levels_for(session, actor, product_id),
         ledger=stock.movements(session, actor, product_id, limit=RECENT_MOVEMENTS),
         warehouses={w.id: w for w in stock.list_warehouses(session, actor)},
+        reviews=product_reviews(session, actor, product_id),
     ), status
 
 
