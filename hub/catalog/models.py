@@ -34,6 +34,8 @@ class Product(TenantOwned, Base):
     country_of_origin: Mapped[str | None] = mapped_column(sa.String(2))
     customs_description: Mapped[str] = mapped_column(sa.String(255), default="", server_default=sa.text("''"))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Bought again and again (tea, filters): recommendations may suggest it again once the last one is old enough.
+    consumable: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None]
