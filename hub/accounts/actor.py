@@ -39,3 +39,10 @@ class Actor:
     @classmethod
     def system(cls, seller_id: int, label: str = "system") -> Actor:
         return cls(user_id=None, seller_id=seller_id, role=Role.OWNER, label=label)
+
+    @classmethod
+    def buyer(cls, seller_id: int, buyer_id: int, email: str) -> Actor:
+        """A buyer of the seller's own site (hub.buyers), named on the order's timeline. No user: STAFF only so that
+        the order and payment services it goes through accept it; hub.buyers.services is the only caller and
+        limits it to the buyer's own orders before any of them is called."""
+        return cls(user_id=None, seller_id=seller_id, role=Role.STAFF, label=f"buyer {buyer_id} {email}"[:120])
