@@ -80,6 +80,10 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     payment_webhooks.register(app, csrf)  # payment providers sign their notifications; CSRF-exempt
 
+    from hub.buyers import api as store_api
+
+    store_api.register(app)  # the buyer API of the seller's own site, /api/store/v1; bearer tokens, CSRF-exempt
+
     from hub.cli import register_cli
 
     register_cli(app)

@@ -11,7 +11,9 @@ from hub.extensions import hub
 
 def register_cli(app: Flask) -> None:
     from hub.currency.cli import fx_group
+    from hub.customers.cli import customers_group
     from hub.outbox.cli import outbox_group
+    from hub.recommend.cli import recommend_group
     from hub.sync.cli import sync_command, worker_command
     from hub.sync.quarantine_cli import quarantine_group, status_command
 
@@ -25,6 +27,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(status_command)
     app.cli.add_command(fx_group)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(recommend_group)
+    app.cli.add_command(customers_group)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")
@@ -102,9 +106,13 @@ def demo_seed() -> None:
 
 
 def _add_demo_run() -> None:
+    from hub.buyers.walkthrough import buyer_story
     from hub.demo_run import demo_run
+    from hub.demo_story import demo_story
 
     demo_group.add_command(demo_run)
+    demo_group.add_command(demo_story)
+    demo_group.add_command(buyer_story)
 
 
 _add_demo_run()

@@ -1,6 +1,7 @@
 """Imports every model so that `Base.metadata` is complete (Alembic, tests)."""
 
 from hub.accounts.models import ApiToken, Invitation, Role, Seller, User
+from hub.buyers.models import BuyerAccount, BuyerAddress, BuyerOrder, BuyerToken
 from hub.catalog.models import (
     MovementKind,
     Product,
@@ -12,14 +13,16 @@ from hub.catalog.models import (
 )
 from hub.channels.models import Channel, ChannelWarehouse, Listing
 from hub.currency.models import FxRate, OrderFx
-from hub.customers.models import Customer
+from hub.customers.models import Customer, CustomerLink, CustomerMerge
 from hub.db import Base
 from hub.logistics.models import CarrierAccount, Shipment, TrackingEvent
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from hub.outbound.models import ExternalCall
 from hub.outbox.models import OutboxDelivery, OutboxEvent, WebhookEndpoint
 from hub.payments.models import Payment, PaymentAccount, PaymentAttempt, PaymentNotification
+from hub.recommend.models import BehaviourEvent, BoughtTogether, ForBuyer, ListingOpportunity, Popular, RecommendRun
 from hub.reports_models import FxUsageDaily, SalesDaily, SalesRefresh
+from hub.reviews.models import Review, ReviewRevision
 from hub.sync.models import (
     ChannelCircuit,
     Lease,
@@ -32,12 +35,21 @@ from hub.sync.models import (
 __all__ = [
     "ApiToken",
     "Base",
+    "BehaviourEvent",
+    "BoughtTogether",
+    "BuyerAccount",
+    "BuyerAddress",
+    "BuyerOrder",
+    "BuyerToken",
     "CarrierAccount",
     "Channel",
     "ChannelCircuit",
     "ChannelWarehouse",
     "Customer",
+    "CustomerLink",
+    "CustomerMerge",
     "ExternalCall",
+    "ForBuyer",
     "Fulfillment",
     "FulfillmentLine",
     "FxRate",
@@ -45,6 +57,7 @@ __all__ = [
     "Invitation",
     "Lease",
     "Listing",
+    "ListingOpportunity",
     "MovementKind",
     "Order",
     "OrderEvent",
@@ -56,9 +69,13 @@ __all__ = [
     "PaymentAccount",
     "PaymentAttempt",
     "PaymentNotification",
+    "Popular",
     "Product",
     "ProductTranslation",
     "QuarantinedOrder",
+    "RecommendRun",
+    "Review",
+    "ReviewRevision",
     "Role",
     "SalesDaily",
     "SalesRefresh",

@@ -31,6 +31,7 @@ from hub.timeutil import utcnow
 
 TOKEN_PREFIX = "hub_"  # noqa: S105  (a public marker, not a secret)
 INVITATION_DAYS = 7
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # how fresh an API token's last_used_at is kept
 BAD_INVITATION = "this invitation link is not valid: it was used, revoked or has expired. Ask for a new one."
 
 
@@ -281,7 +282,10 @@ def user_for_token(session: Session, secret: str) -> User:
     token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         raise AuthenticationFailed("invalid or revoked API token", code="bad_token")
-    token.last_used_at = utcnow()
+    now = utcnow()
+    # To the minute is all anyone reads it for; a write on every request would make each read API call a commit.
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     return token.user
 
 

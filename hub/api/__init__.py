@@ -42,7 +42,7 @@ def openapi():
 
 
 # Resource modules add their routes to `api` when imported.
-from hub.api import orders, products, stock  # noqa: E402, F401
+from hub.api import orders, payments, products, recommendations, stock  # noqa: E402, F401
 from hub.web import csrf  # noqa: E402
 
 csrf.exempt(api)  # token-authenticated, no cookies: CSRF does not apply

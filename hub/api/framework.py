@@ -59,7 +59,8 @@ def authenticate() -> Actor:
     user = user_for_token(session, secret.strip())
     actor = actor_for(user)
     rescope(actor)
-    session.commit()  # keeps last_used_at even when the request itself fails later
+    if session.dirty:
+        session.commit()  # keeps last_used_at even when the request itself fails later
     return actor
 
 

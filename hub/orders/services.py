@@ -26,6 +26,7 @@ from hub.catalog.models import Product
 from hub.channels.models import DIRECT, Channel
 from hub.currency.models import OrderFx
 from hub.currency.snapshots import take_snapshot
+from hub.customers import services as customers
 from hub.db import unique_or_raise
 from hub.errors import Conflict, IllegalTransition, NotFound, ValidationError
 from hub.money import Money
@@ -111,6 +112,7 @@ def create_order(session: Session, actor: Actor, data: OrderIn) -> Order:
     # In the base currency (the usual case) this is rate 1; otherwise a missing rate flags, never refuses.
     take_snapshot(session, order)
     outbox.emit_imported(session, order)  # same transaction: the event exists if and only if the order does
+    customers.link_order(session, order)
     return order
 
 

@@ -32,6 +32,7 @@ from hub.channels.models import Channel, Listing
 from hub.channels.port import ChannelLine, ChannelOrder
 from hub.channels.values import MappingError
 from hub.currency.snapshots import fx_inputs, take_snapshot
+from hub.customers import services as customers
 from hub.db import dialect_insert, insert_ignoring_duplicates
 from hub.money import is_currency
 from hub.orders.models import Order, OrderEvent, OrderLine
@@ -198,6 +199,7 @@ def _create(session: Session, channel: Channel, actor: Actor, order_id: int, inc
         "to_status": incoming.status, "actor": f"channel {channel.name}"[:120], "message": "; ".join(notes)}])
     # Only the transaction whose INSERT made the row gets here, so a re-pulled order is announced once.
     outbox.emit_imported(session, order)
+    customers.link_order(session, order)  # the buyer's cross-channel profile, with the reason of the match
 
 
 def _reserve(session: Session, actor: Actor, order: Order) -> list[str]:

@@ -28,8 +28,10 @@ NAV = [
     ("catalog.products", _l("Products")),
     ("stock.levels", _l("Stock")),
     ("orders.list_orders", _l("Orders")),
+    ("customers.index", _l("Customers")),
     ("channels.index", _l("Channels")),
     ("quarantine.index", _l("Quarantine")),
+    ("reviews.index", _l("Reviews")),
     ("fx.rates", _l("Exchange rates")),
     ("account.profile", _l("Account")),
 ]
@@ -87,10 +89,13 @@ def init_web(app: Flask) -> None:
     from hub.web.auth import bp as auth_bp
     from hub.web.catalog import bp as catalog_bp
     from hub.web.channels import bp as channels_bp
+    from hub.web.customers import bp as customers_bp
     from hub.web.dashboard import bp as dashboard_bp
     from hub.web.fx import bp as fx_bp
     from hub.web.orders import bp as orders_bp
     from hub.web.quarantine import bp as quarantine_bp
+    from hub.web.reviews import bp as reviews_bp
+    from hub.web.settings import bp as settings_bp
     from hub.web.stock import bp as stock_bp
 
     app.register_blueprint(auth_bp)
@@ -98,11 +103,14 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(customers_bp)
     app.register_blueprint(channels_bp)
     app.register_blueprint(quarantine_bp)
+    app.register_blueprint(reviews_bp)
     app.register_blueprint(fx_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(settings_bp)
 
     def wants_json() -> bool:
         return request.path.startswith("/api/")

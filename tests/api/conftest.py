@@ -4,8 +4,8 @@ tokens, and a snapshot of the database to prove that refused requests change not
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,9 +32,11 @@ class World:
     pending_order_id: int
     paid_order_id: int
     paid_line_id: int
+    payment_account_id: int = 0  # a Stripe account on the sandbox (build_world given its URL)
+    customer_id: int = 0  # a customer profile of Alice's (the recommendations read one)
 
 
-def build_world(api: Any) -> World:
+def build_world(api: Any, stripe_url: str | None = None) -> World:
     def ok(response: Any, status: int) -> dict[str, Any]:
         assert response.status_code == status, response.get_data(as_text=True)
         return response.get_json()
@@ -50,12 +52,52 @@ def build_world(api: Any) -> World:
     paid = ok(api.post("/orders", {"external_id": "WEB-2", "buyer": {"name": "Sam"}, "shipping_address": ADDRESS,
                                    "lines": [{**line, "quantity": 2}]}), 201)
     ok(api.post(f"/orders/{paid['id']}/status", {"status": "paid"}), 200)
-    return World(tea1["id"], tea2["id"], warehouse["id"], pending["id"], paid["id"], paid["lines"][0]["id"])
+    world = World(tea1["id"], tea2["id"], warehouse["id"], pending["id"], paid["id"], paid["lines"][0]["id"],
+                  customer_id=_customer(api))
+    return replace(world, payment_account_id=_stripe_account(api, stripe_url)) if stripe_url else world
+
+
+def _customer(api: Any) -> int:
+    """A customer profile of the token's seller (no API makes one: orders and the buyer API do)."""
+    from hub.customers.services import customer_for_email
+
+    app = api.client.application
+    with app.extensions["hub"].sessions() as session:
+        seller_id = accounts.user_for_token(session, api.token).seller_id
+        customer = customer_for_email(session, seller_id, f"regular{seller_id}@example.com", "Regular Buyer")
+        session.commit()
+        return customer.id
+
+
+def _stripe_account(api: Any, base_url: str) -> int:
+    """A Stripe account of the token's seller on the sandbox (no API adds payment accounts: the dashboard does)."""
+    from hub.channels.secrets import CredentialBox
+    from hub.payments import services as payments
+    from hub.sandbox.stripe import SECRET_KEY, WEBHOOK_SECRET
+
+    app = api.client.application
+    with app.extensions["hub"].sessions() as session:
+        actor = accounts.actor_for(accounts.user_for_token(session, api.token))
+        session.info["seller_id"] = actor.seller_id
+        account = payments.add_account(session, actor, CredentialBox.from_settings(app.config), "stripe",
+                                       {"secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET}, base_url=base_url)
+        session.commit()
+        return account.id
+
+
+@pytest.fixture(scope="session")
+def stripe_url() -> Iterator[str]:
+    """The Stripe sandbox, served once for the session: payments made in it never clash (keys are random)."""
+    from hub.sandbox.server import running
+    from hub.sandbox.stripe import create_app
+
+    with running(create_app()) as base:
+        yield base
 
 
 @pytest.fixture
-def world(alice: Any, api_for: Callable[[Any], Any]) -> World:
-    return build_world(api_for(alice))
+def world(alice: Any, api_for: Callable[[Any], Any], stripe_url: str) -> World:
+    return build_world(api_for(alice), stripe_url)
 
 
 @pytest.fixture

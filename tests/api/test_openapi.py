@@ -150,7 +150,7 @@ def test_the_documented_success_response_is_what_the_endpoint_returns(route, spe
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "GET"],
                          ids=_ids([r for r in ROUTES if r.method == "GET"]))
 def test_read_responses_match_their_documented_schema(route, spec, client, alice, world):
-    ids = {"product_id": world.product_id, "order_id": world.paid_order_id}
+    ids = {"product_id": world.product_id, "order_id": world.paid_order_id, "customer_id": world.customer_id}
     response = client.get(route.url(ids), headers={"Authorization": f"Bearer {alice.token}"})
     assert response.status_code == 200
     schema = operation(spec, route)["responses"]["200"]["content"]["application/json"]["schema"]

@@ -36,7 +36,8 @@ LISTS = list_routes(_APP)
 READS = [r for r in ROUTES if r.method == "GET"]
 
 # Path arguments of read routes, by name (write routes take theirs from ENDPOINTS).
-READ_IDS = {"product_id": lambda w: w.product_id, "order_id": lambda w: w.paid_order_id}
+READ_IDS = {"product_id": lambda w: w.product_id, "order_id": lambda w: w.paid_order_id,
+            "customer_id": lambda w: w.customer_id}
 
 # Only in Alice's data: none of these may ever appear in a response to Bob.
 ALICE_ONLY = ("ALICE-ONLY-SKU", "ALICEWH", "ALICE-ORDER", "Alice Buyer")
@@ -69,11 +70,11 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def two_worlds(alice, bob, api_for):
+def two_worlds(alice, bob, api_for, stripe_url):
     """Alice and Bob with the same SKUs, codes and order references, and a few rows only Alice has."""
     alice_api = api_for(alice)
-    alice_world = build_world(alice_api)
-    bob_world = build_world(api_for(bob))
+    alice_world = build_world(alice_api, stripe_url)
+    bob_world = build_world(api_for(bob), stripe_url)
     assert alice_api.post("/warehouses", {"code": "ALICEWH", "name": "Alice's", "country": "FR"}).status_code == 201
     assert alice_api.post("/products", {"sku": "ALICE-ONLY-SKU", "title": "Alice's own",
                                         "base_price": "1.00"}).status_code == 201
@@ -262,3 +263,22 @@ def test_a_staff_token_may_write(route, client, alice, member_of, world):
     staff = member_of(alice, Role.STAFF)
     response = call(client, route, path_ids(route, world), body_for(route, world), bearer(staff.token))
     assert response.status_code == ENDPOINTS[route.key].success, response.get_data(as_text=True)
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute_without_a_write_on_every_request(client, sessions, alice):
+    headers = {"Authorization": f"Bearer {alice.token}"}
+
+    def last_used():
+        with sessions() as session:
+            return session.scalar(sa.select(ApiToken.last_used_at).where(ApiToken.user_id == alice.user_id))
+
+    assert client.get("/api/v1/products", headers=headers).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/products", headers=headers).status_code == 200
+    assert last_used() == first  # within the minute: not written again
+    with sessions.begin() as session:
+        session.execute(sa.update(ApiToken).where(ApiToken.user_id == alice.user_id)
+                        .values(last_used_at=first - accounts.TOKEN_USE_RESOLUTION))
+    assert client.get("/api/v1/products", headers=headers).status_code == 200
+    assert last_used() > first - accounts.TOKEN_USE_RESOLUTION

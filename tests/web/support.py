@@ -24,7 +24,7 @@ from hub.orders.schemas import OrderIn
 from tests.conftest import PASSWORD, Account, csrf_token, login
 
 # Blueprints that are not the dashboard: sign-up/login pages and the token-authenticated JSON API.
-NOT_DASHBOARD = {"auth", "api", "webhooks"}  # webhooks: signed, not logged in, no CSRF
+NOT_DASHBOARD = {"auth", "api", "webhooks", "store"}  # webhooks: signed; store: the buyer API (bearer tokens)
 ADDRESS = {"name": "Anna Schmidt", "line1": "Torstraße 1", "city": "Berlin", "postal_code": "10119", "country": "DE"}
 
 
@@ -141,3 +141,53 @@ def make_invitation(sessions: sessionmaker[Session], owner: Account, email: str 
     with sessions.begin() as session:
         invitation, _ = accounts.invite(session, owner.actor, NewInvitation(email=email, role=Role.STAFF))
         return invitation.id
+
+
+def make_money_records(app: Flask, actor: Actor, order_id: int) -> dict[str, int]:
+    """A disabled payment account with a failed payment of `order_id`, an inactive carrier account with a
+    delivered label, a webhook endpoint and a dead delivery, written straight to the tables: the ids the payment,
+    label and settings routes take. Their states refuse every provider or carrier call, so no test reaches
+    out to the (fake) hosts they name."""
+    from datetime import UTC, datetime
+
+    from hub.channels.secrets import CredentialBox
+    from hub.logistics.models import CarrierAccount, Shipment
+    from hub.outbox.models import DeliveryStatus, OutboxDelivery, OutboxEvent, WebhookEndpoint
+    from hub.payments.models import AttemptStatus, Operation, Payment, PaymentAccount, PaymentAttempt
+    from hub.payments.port import PaymentStatus
+
+    box = CredentialBox.from_settings(app.config)
+    now = datetime.now(UTC)
+    seller_id = actor.seller_id
+    with app.extensions["hub"].sessions.begin() as session:
+        account = PaymentAccount(seller_id=seller_id, provider="stripe", name=f"stripe {order_id}",
+                                 base_url="https://stripe.example.com", enabled=False,
+                                 credentials_encrypted=box.seal({"secret_key": "sk_test_" + "s" * 20,
+                                                                 "webhook_secret": "whsec_" + "w" * 20}))
+        carrier = CarrierAccount(seller_id=seller_id, kind="easypost", name=f"easypost {order_id}",
+                                 base_url="https://easypost.example.com", credentials=box.seal({"api_key": "EZ" * 10}),
+                                 origin={"country": "DE"}, is_active=False)
+        endpoint = WebhookEndpoint(seller_id=seller_id, url="https://hooks.example.com/orders",
+                                   secret_sealed=box.seal({"secret": "whsec_x"}), kinds=[])
+        session.add_all([account, carrier, endpoint])
+        session.flush()
+        payment = Payment(seller_id=seller_id, order_id=order_id, account_id=account.id, provider="stripe",
+                          provider_id=None, reference=f"pay_{order_id}_{seller_id}", status=PaymentStatus.FAILED,
+                          currency="EUR", amount=Decimal("25.80"), failure_reason="card declined")
+        payment.attempts.append(PaymentAttempt(seller_id=seller_id, operation=Operation.CREATE,
+                                               idempotency_key=f"hub-create-{order_id}-{seller_id}",
+                                               status=AttemptStatus.FAILED, tries=1, error="card declined"))
+        shipment = Shipment(seller_id=seller_id, order_id=order_id, account_id=carrier.id,
+                            idempotency_key=f"web-{order_id}-{seller_id}", state="purchased", carrier="USPS",
+                            service="Priority", tracking_code=f"9400{order_id}{seller_id}",
+                            label_pdf=b"%PDF-1.4 test label", tracking_status="delivered", purchased_at=now)
+        event = OutboxEvent(seller_id=seller_id, kind="order.paid", subject=f"order:{order_id}", payload={})
+        session.add_all([payment, shipment, event])
+        session.flush()
+        delivery = OutboxDelivery(seller_id=seller_id, event_id=event.event_id, destination=f"webhook:{endpoint.id}",
+                                  endpoint_id=endpoint.id, status=DeliveryStatus.DEAD, attempts=8,
+                                  last_error="HTTP 500")
+        session.add(delivery)
+        session.flush()
+        return {"payment_id": payment.id, "shipment_id": shipment.id, "payment_account_id": account.id,
+                "carrier_account_id": carrier.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}

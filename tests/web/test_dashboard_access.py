@@ -15,6 +15,7 @@ from hub.channels.models import Channel
 from hub.orders.models import Order
 from hub.sync.models import QuarantinedOrder, QuarantineStatus
 from tests.conftest import PASSWORD
+from tests.customers.support import customer_ids
 from tests.web.channels_support import make_sync_records
 from tests.web.support import (
     Browser,
@@ -22,6 +23,7 @@ from tests.web.support import (
     browser,
     dashboard_rules,
     make_invitation,
+    make_money_records,
     make_shop,
     methods,
     text,
@@ -58,6 +60,20 @@ VALID_FORMS: dict[str, dict[str, str]] = {
     "quarantine.bulk": {"action": "discard", "ids": "1"},
     "fx.manual": {"base": "EUR", "quote": "USD", "rate": "1.0850", "day": "2024-05-02"},
     "admin.act": {"seller_id": "1"},
+    "customers.merge": {"other_id": "1"},
+    "orders.pay": {"account_id": "1", "payment_method": "pm_card_visa", "capture": "1"},
+    "orders.capture_payment": {"amount": "1.00"},
+    "orders.refund_payment": {"amount": "1.00"},
+    "orders.quote_label": {"account_id": "1"},
+    "orders.buy_label": {"account_id": "1", "service": "Priority", "key": "web-" + "0" * 32},
+    "settings.payment_accounts": {"provider": "stripe", "credentials.secret_key": "sk_test_1",
+                                  "credentials.webhook_secret": "whsec_1"},
+    "settings.carrier_accounts": {"kind": "easypost", "name": "EP", "base_url": "https://ep.example.com",
+                                  "credentials.api_key": "key", "origin.country": "DE"},
+    "settings.webhooks": {"url": "https://hooks.example.com/new"},
+    "reviews.followed_up": {"review_id": "1"},
+    "reviews.pull": {"channel_id": "1"},
+    "reviews.export_ratings": {"channel_id": "1"},
 }
 # Routes whose arguments name platform data, not a seller's object (an exchange-rate pair): nothing to hide.
 PLATFORM_ROUTES = {"fx.history"}
@@ -94,11 +110,13 @@ def test_the_dashboard_has_the_routes_these_tests_expect(app):
 
 def test_every_route_that_takes_an_id_answers_404_for_another_sellers_object(app, sessions, alice, bob):
     shop = make_shop(sessions, alice.actor)
-    ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
+    ids = {**customer_ids(sessions, shop.order_id),
+           "product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
            "token_id": token_ids(sessions, alice.user_id)[0], "invitation_id": make_invitation(sessions, alice),
-           **make_sync_records(app, alice.actor)}
-    make_shop(sessions, bob.actor)  # bob has objects of his own, so nothing is 404 for lack of any
+           **make_sync_records(app, alice.actor), **make_money_records(app, alice.actor, shop.order_id)}
+    bobs = make_shop(sessions, bob.actor)  # bob has objects of his own, so nothing is 404 for lack of any
     make_sync_records(app, bob.actor)
+    make_money_records(app, bob.actor, bobs.order_id)
     as_bob = browser(app, bob)
     id_routes = {(rule.endpoint, method): rule for rule in dashboard_rules(app)
                  if rule.arguments and rule.endpoint not in PLATFORM_ROUTES for method in methods(rule)}
@@ -125,9 +143,11 @@ def test_every_route_that_takes_an_id_answers_404_for_another_sellers_object(app
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_rejected_with_400(app, sessions, alice):
     shop = make_shop(sessions, alice.actor)
-    ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
+    ids = {**customer_ids(sessions, shop.order_id),
+           "product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id,
            "token_id": token_ids(sessions, alice.user_id)[0], "invitation_id": make_invitation(sessions, alice),
-           "token": "an-invitation-link-token", **make_sync_records(app, alice.actor)}
+           "token": "an-invitation-link-token", **make_sync_records(app, alice.actor),
+           **make_money_records(app, alice.actor, shop.order_id)}
     b = browser(app, alice)
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())
              and not rule.rule.startswith(("/api/", "/webhooks/"))]
@@ -151,8 +171,10 @@ def test_a_viewer_is_refused_every_write_with_403_and_nothing_changes(app, sessi
     shop = make_shop(sessions, alice.actor)
     viewer_id = add_user(sessions, security, alice, Role.VIEWER, "viewer@teas.example.com")
     staff_id = add_user(sessions, security, alice, Role.STAFF, "staff@teas.example.com")
-    ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": staff_id,
-           "invitation_id": make_invitation(sessions, alice), **make_sync_records(app, alice.actor)}
+    ids = {**customer_ids(sessions, shop.order_id),
+           "product_id": shop.product_id, "order_id": shop.order_id, "user_id": staff_id,
+           "invitation_id": make_invitation(sessions, alice), **make_sync_records(app, alice.actor),
+           **make_money_records(app, alice.actor, shop.order_id)}
     viewer = browser(app, "viewer@teas.example.com")
     writes = {(rule.endpoint, "POST"): rule for rule in dashboard_rules(app)
               if "POST" in methods(rule) and rule.endpoint not in PERSONAL}

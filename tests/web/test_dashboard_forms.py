@@ -7,12 +7,14 @@ from flask import url_for
 
 from hub.catalog.models import Product, StockLevel
 from hub.orders.models import Order
+from tests.customers.support import customer_ids
 from tests.web.channels_support import make_sync_records
 from tests.web.support import (
     browser,
     dashboard_rules,
     field_error,
     make_invitation,
+    make_money_records,
     make_shop,
     methods,
     stock_row,
@@ -165,7 +167,8 @@ def test_no_junk_in_any_dashboard_form_ever_causes_a_server_error(app, sessions,
     shop = make_shop(sessions, alice.actor)
     b = browser(app, alice)
     ids = {"product_id": shop.product_id, "order_id": shop.order_id, "user_id": alice.user_id, "token_id": 1,
-           "invitation_id": make_invitation(sessions, alice), **make_sync_records(app, alice.actor)}
+           "invitation_id": make_invitation(sessions, alice), **make_sync_records(app, alice.actor),
+           **make_money_records(app, alice.actor, shop.order_id), **customer_ids(sessions, shop.order_id)}
     posts = [rule for rule in dashboard_rules(app) if "POST" in methods(rule)
              and rule.endpoint not in {"account.password", "account.deactivate_user"}]  # keep the login alive
     failures = []
