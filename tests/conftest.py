@@ -49,12 +49,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield run_url
 
 
+# The tables of a PostgreSQL test database that a test touched: those holding rows, and those whose id sequence
+# was used (rows inserted, then deleted or rolled back), so that every test starts again from id 1.
+_TOUCHED_SEQUENCES = """
+    SELECT t.relname FROM pg_sequences q
+    JOIN pg_class s ON s.relname = q.sequencename AND s.relkind = 'S'
+    JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE q.schemaname = current_schema() AND q.last_value IS NOT NULL"""
+
+
 def _empty_tables(engine: Engine) -> None:
     # APScheduler's job table is the migration's but on no model metadata.
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)] + ["apscheduler_jobs"]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            # TRUNCATE costs a few milliseconds per table even when empty (200 ms for all of them, most of a
+            # typical test's time); a test touches a handful, found in one query.
+            holding = " UNION ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+            touched = {name for (name,) in conn.exec_driver_sql(f"{holding} UNION {_TOUCHED_SEQUENCES}")}
+            if touched:
+                conn.exec_driver_sql(f"TRUNCATE {', '.join(sorted(touched))} RESTART IDENTITY CASCADE")
         else:
             for name in tables:
                 conn.exec_driver_sql(f"DELETE FROM {name}")
