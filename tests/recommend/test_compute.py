@@ -157,3 +157,15 @@ def test_a_seller_without_orders_gets_empty_lists(alice, bob, shop_for, sessions
     for run in (empty, products_only):
         assert (run.orders, run.bought_together, run.for_buyer, run.opportunities) == (0, 0, 0, 0)
     assert count(sessions, Popular) == 0
+
+
+def test_the_product_page_shows_what_is_bought_together_with_it_once_the_job_has_run(app, alice, shop, sessions):
+    from tests.web.support import browser, text
+
+    page = browser(app, alice)
+    before = text(page.get(f"/products/{shop.products['KETTLE']}"))
+    assert "Bought together" in before and "Nothing yet" in before
+    recompute(sessions, alice.seller_id)
+    after = text(page.get(f"/products/{shop.products['KETTLE']}"))
+    together = after.split("Bought together")[1]
+    assert "FILTER" in together and "MUG" not in together and "Nothing yet" not in together

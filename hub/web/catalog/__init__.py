@@ -19,6 +19,7 @@ from hub.catalog.schemas import ProductIn
 from hub.currency import pricing
 from hub.errors import ValidationError
 from hub.extensions import db
+from hub.recommend import serve as recommend
 from hub.web.forms import cursor_arg, row_count, submit
 from hub.web.reviews import product_reviews
 
@@ -26,6 +27,7 @@ bp = Blueprint("catalog", __name__, template_folder="templates", url_prefix="/pr
 
 PAGE = 50  # the page size the pager macro expects
 RECENT_MOVEMENTS = 20
+BOUGHT_TOGETHER_SHOWN = 5
 LEDGER_ROWS = 200
 BOOLEANS = ("is_active",)
 FIELDS = ("sku", "title", "description", "weight_grams", "gtin", "hs_code", "country_of_origin",
@@ -119,6 +121,9 @@ def edit_product(product_id: int):
         ledger=stock.movements(session, actor, product_id, limit=RECENT_MOVEMENTS),
         warehouses={w.id: w for w in stock.list_warehouses(session, actor)},
         reviews=product_reviews(session, actor, product_id),
+        # From the recommendation tables the worker recomputes (a platform admin acting for no seller has none).
+        together=recommend.bought_together(session, actor, product_id, limit=BOUGHT_TOGETHER_SHOWN)
+        if actor.seller_id is not None else [],
     ), status
 
 
