@@ -11,8 +11,8 @@
    rows are consistent by construction), then VACUUM ANALYZE.
 2. The job: hub.recommend.compute.recompute for the seller, in one transaction, as the worker runs it.
 3. Reads through the service layer (hub.recommend.serve), each in its own session as a request has: `--reads` of
-   each list for random products and customers. Then the same over HTTP: the app served by werkzeug in this
-   process on a loopback port, the API called with the owner's token (one client, sequential requests).
+   each list for random products and customers. Then the same over HTTP: the app served as `make serve` serves it
+   (gunicorn, 3 processes) on a loopback port, the API called with the owner's token (one client, sequential).
 
 Prints the seeding steps, the job's duration and output, and p50/p95/p99 per read against TARGET_MS at p95.
 """
@@ -20,12 +20,10 @@ Prints the seeding steps, the job's duration and output, and p50/p95/p99 per rea
 from __future__ import annotations
 
 import argparse
-import logging
 import random
 import secrets
 import statistics
 import sys
-import threading
 import time
 
 import requests
@@ -202,23 +200,21 @@ def main() -> None:
             ]
             print(f"\nReads through the service layer, one session each ({args.reads:,} per list, {machine()}):")
             print(table(("list", "reads", "p50 ms", "p95 ms", "p99 ms", f"p95 < {TARGET_MS:.0f}"), rows))
-            print(f"\nOver HTTP (werkzeug in-process, one client, {args.reads:,} per list):")
+            print(f"\nOver HTTP (gunicorn as `make serve` runs it, one client, {args.reads:,} per list):")
             print(table(("endpoint", "requests", "p50 ms", "p95 ms", "p99 ms", f"p95 < {TARGET_MS:.0f}"),
-                        http_reads(app, token, product_ids, customer_ids)))
+                        http_reads(db_url, token, product_ids, customer_ids)))
             if args.keep:
                 input(f"database kept at {db_url}; Enter drops it ")
         finally:
             app.extensions["hub"].engine.dispose()
 
 
-def http_reads(app, token: str, product_ids: list[int], customer_ids: list[int]) -> list[tuple[object, ...]]:
-    from werkzeug.serving import make_server
+def http_reads(db_url: str, token: str, product_ids: list[int], customer_ids: list[int]) -> list[tuple[object, ...]]:
+    """The app served as `make serve` serves it (gunicorn, 3 processes), one client on loopback."""
+    from bench.dashboard_bench import start_server
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}/api/v1/recommendations"
+    child, root = start_server(db_url, workers=3)
+    base = f"{root}/api/v1/recommendations"
     client = requests.Session()
     client.headers["Authorization"] = f"Bearer {token}"
 
@@ -227,6 +223,8 @@ def http_reads(app, token: str, product_ids: list[int], customer_ids: list[int])
         assert reply.status_code == 200, reply.text[:300]
 
     try:
+        for p in product_ids[:50]:  # warm each worker's connections and caches
+            get(f"/bought-together/{p}")
         return [
             verdict("GET bought-together/<id>", timed(product_ids, lambda p: get(f"/bought-together/{p}"))),
             verdict("GET customers/<id>", timed(customer_ids, lambda c: get(f"/customers/{c}"))),
@@ -234,7 +232,8 @@ def http_reads(app, token: str, product_ids: list[int], customer_ids: list[int])
                                                        lambda _: get("/listing-opportunities"))),
         ]
     finally:
-        server.shutdown()
+        child.terminate()
+        child.wait()
 
 
 if __name__ == "__main__":
