@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +31,7 @@ from hub.db import unique_or_raise
 from hub.errors import Conflict, IllegalTransition, NotFound, ValidationError
 from hub.money import Money
 from hub.orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
+from hub.orders.rows import ROW_COLUMNS
 from hub.orders.schemas import OrderFilters, OrderIn, OrderListQuery, OrderSort, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus, check_move
 from hub.orders.totals import LinePrice, exact, order_totals
@@ -144,7 +145,7 @@ def get_order(session: Session, actor: Actor, order_id: int, *, for_update: bool
 class OrderPage:
     """One page of the order list with the opaque cursors of its neighbours (None: no such page)."""
 
-    rows: list[Order]
+    rows: list[Any]  # Order objects (page_orders) or ROW_COLUMNS rows (page_order_rows)
     next_cursor: str | None = None
     prev_cursor: str | None = None
 
@@ -235,12 +236,25 @@ def _ordered(query: sa.Select[Any], sort: OrderSort, descending_run: bool,
 
 def page_orders(session: Session, actor: Actor, filters: OrderListQuery,
                 secret: str | bytes | None = None) -> OrderPage:
-    """One page of the filtered orders in the chosen sort, keyset-paginated on (sort key, id).
+    """One page of the filtered orders, with their lines, in the chosen sort (see _page)."""
+    query = _filtered(sa.select(Order), actor, filters).options(selectinload(Order.lines))
+    return _page(session, query, filters, secret, lambda q: list(session.scalars(q)))
+
+
+def page_order_rows(session: Session, actor: Actor, filters: OrderListQuery,
+                    secret: str | bytes | None = None) -> OrderPage:
+    """The same page as page_orders, as rows of ROW_COLUMNS (attributes named as the order's, plus `channel`)."""
+    query = _filtered(sa.select(*ROW_COLUMNS).join(Channel, Channel.id == Order.channel_id), actor, filters)
+    return _page(session, query, filters, secret, lambda q: list(session.execute(q)))
+
+
+def _page(session: Session, query: sa.Select[Any], filters: OrderListQuery, secret: str | bytes | None,
+          fetch: Callable[[sa.Select[Any]], list[Any]]) -> OrderPage:
+    """Keyset pagination on (sort key, id) of a filtered query whose rows have the order's `id` and sort keys.
 
     Without a sort: newest id first, paged with `after` (the JSON API's order). With a sort, `cursor` is one
     this function handed out (signed with `secret`), so a page link cannot be forged or carried to another sort.
     """
-    query = _filtered(sa.select(Order), actor, filters).options(selectinload(Order.lines))
     limit = filters.limit
     if filters.sort is None:
         if filters.cursor is not None:
@@ -248,7 +262,7 @@ def page_orders(session: Session, actor: Actor, filters: OrderListQuery,
                                   fields={"cursor": "needs its sort"}, code="bad_cursor")
         if filters.after:
             query = query.where(Order.id < filters.after)
-        rows = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+        rows = fetch(query.order_by(Order.id.desc()).limit(limit + 1))
         more = len(rows) > limit
         return OrderPage(rows[:limit], str(rows[limit - 1].id) if more else None, None)
 
@@ -262,7 +276,7 @@ def page_orders(session: Session, actor: Actor, filters: OrderListQuery,
         direction, key, order_id = decode_cursor(secret, sort, filters.cursor)
         edge = (key, order_id)
     backward = direction == "p"
-    rows = list(session.scalars(_ordered(query, sort, descending != backward, edge).limit(limit + 1)))
+    rows = fetch(_ordered(query, sort, descending != backward, edge).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     if backward:
@@ -272,7 +286,7 @@ def page_orders(session: Session, actor: Actor, filters: OrderListQuery,
         return OrderPage(rows)
     key_of = column.key
 
-    def cursor(row: Order, way: str) -> str:
+    def cursor(row: Any, way: str) -> str:
         return encode_cursor(secret or b"", sort, getattr(row, key_of), row.id, way)
 
     if secret is None:  # no links without a key to sign them (the first page of a sort in the JSON API)

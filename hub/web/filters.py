@@ -1,16 +1,30 @@
-"""Jinja filters: money, numbers and dates for the viewer's locale and timezone, via babel."""
+"""Jinja filters: money, numbers and dates for the viewer's locale and timezone, via babel.
+
+A list page formats hundreds of values. babel's format_* functions look up the locale and parse its CLDR
+pattern on every call; here the viewer's locale, zone and the patterns they use are resolved once (patterns once
+per process, the viewer once per request, in `viewer()`), and each value only goes through the parsed pattern's
+`apply`, which is where babel does the formatting. The output is babel's own, character for character
+(tests/web/test_formats.py compares them).
+"""
 
 from __future__ import annotations
 
 from copy import copy
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
-from babel.numbers import NumberPattern, format_decimal, parse_pattern
+from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format
+from babel.dates import parse_pattern as parse_date_pattern
+from babel.numbers import (
+    NumberPattern,
+    format_decimal,
+    get_currency_name,
+    get_currency_symbol,
+    parse_pattern,
+)
 from flask import Flask, g, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
@@ -18,16 +32,95 @@ from flask_login import current_user
 from hub import i18n
 from hub.money import Money, minor_units
 
+_STANDARD_FORMATS = ("full", "long", "medium", "short")
 
-def _viewer() -> tuple[str, ZoneInfo]:
-    """The viewer's locale and timezone, worked out once per request: a list page formats hundreds of values, and
-    resolving the user, the negotiated locale and the zone for each was a tenth of the page's time."""
+
+@lru_cache(maxsize=64)
+def _locale_of(identifier: str) -> Locale:
+    return Locale.parse(identifier)
+
+
+@lru_cache(maxsize=1024)
+def _currency_pattern(locale: str, currency: str) -> tuple[Locale, NumberPattern, str]:
+    """The locale's currency pattern, but with ISO 4217 digits (babel's CLDR digits differ for some), and the
+    currency's symbol there."""
+    loc = _locale_of(locale)
+    pattern = copy(parse_pattern(loc.currency_formats["standard"]))
+    digits = minor_units(currency)
+    pattern.frac_prec = (digits, digits)
+    return loc, pattern, get_currency_symbol(currency, loc)
+
+
+@lru_cache(maxsize=256)
+def _datetime_patterns(locale: str, fmt: str) -> tuple[str, DateTimePattern, DateTimePattern] | DateTimePattern:
+    """For a standard format: (how date and time are joined, the date's pattern, the time's), as
+    babel.dates.format_datetime looks them up; for any other, the parsed pattern itself."""
+    loc = _locale_of(locale)
+    if fmt not in _STANDARD_FORMATS:
+        return parse_date_pattern(fmt)
+    joined = str(get_datetime_format(fmt, locale=loc)).replace("'", "")
+    return (joined, parse_date_pattern(get_date_format(fmt, locale=loc)),
+            parse_date_pattern(get_time_format(fmt, locale=loc)))
+
+
+@lru_cache(maxsize=64)
+def _country_names(locale: str) -> dict[str, str]:
+    return {}  # filled as codes are asked for: i18n.country_name's text per code
+
+
+class Formats:
+    """Values formatted for one locale and timezone (the viewer's, in a request)."""
+
+    __slots__ = ("_countries", "_loc", "locale", "tz")
+
+    def __init__(self, locale: str, tz: ZoneInfo):
+        self.locale, self.tz = locale, tz
+        self._loc = _locale_of(locale)
+        self._countries = _country_names(locale)
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        # The currency is put in here, as NumberPattern.apply would: apply looks up the currency's plural name
+        # for every value, though only a "¤¤¤" pattern shows it (a quarter of the time a price took).
+        loc, pattern, symbol = _currency_pattern(self.locale, currency)
+        text = pattern.apply(amount, loc, currency_digits=False)
+        if "¤¤¤" in text:
+            text = text.replace("¤¤¤", get_currency_name(currency, amount, loc))
+        return text.replace("¤¤", currency.upper()).replace("¤", symbol)
+
+    def number(self, value: int | Decimal) -> str:
+        return format_decimal(value, locale=self._loc)
+
+    def when(self, value: datetime, fmt: str = "medium") -> str:
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(self.tz)  # naive: UTC
+        patterns = _datetime_patterns(self.locale, fmt)
+        if isinstance(patterns, DateTimePattern):
+            return patterns.apply(local, self._loc)
+        joined, date_pattern, time_pattern = patterns
+        return (joined.replace("{0}", time_pattern.apply(local.timetz(), self._loc, reference_date=local.date()))
+                .replace("{1}", date_pattern.apply(local.date(), self._loc)))
+
+    def country(self, code: str | None) -> str:
+        if not code:
+            return ""
+        name = self._countries.get(code)
+        if name is None:
+            name = self._countries[code] = i18n.country_name(code, self.locale)
+        return name
+
+
+def format_money(amount: Decimal, currency: str, locale: str) -> str:
+    return Formats(locale, ZoneInfo("UTC")).money(amount, currency)
+
+
+def viewer() -> Formats:
+    """The viewer's formats, worked out once per request (resolving the user, the negotiated locale and the zone
+    for each value was a tenth of a list page's time)."""
     if not has_request_context():
-        return "en_GB", ZoneInfo("UTC")
-    viewer = g.get("hub_viewer")
-    if viewer is None:
-        viewer = g.hub_viewer = (_locale(), _tz())
-    return viewer
+        return Formats("en_GB", ZoneInfo("UTC"))
+    formats = g.get("hub_formats")
+    if formats is None:
+        formats = g.hub_formats = Formats(_locale(), _tz())
+    return formats
 
 
 def _locale() -> str:
@@ -47,41 +140,23 @@ def money(value: Money | Decimal | None, currency: str | None = None) -> str:
         return ""
     if isinstance(value, Money):
         value, currency = value.amount, value.currency
-    return format_money(value, currency, _viewer()[0])
-
-
-@lru_cache(maxsize=1024)
-def _currency_pattern(locale: str, currency: str) -> tuple[Locale, NumberPattern]:
-    """The locale's currency pattern, but with ISO 4217 digits (babel's CLDR digits differ for some)."""
-    loc = Locale.parse(locale)
-    pattern = copy(parse_pattern(loc.currency_formats["standard"]))
-    digits = minor_units(currency)
-    pattern.frac_prec = (digits, digits)
-    return loc, pattern
-
-
-def format_money(amount: Decimal, currency: str, locale: str) -> str:
-    loc, pattern = _currency_pattern(locale, currency)
-    return pattern.apply(amount, loc, currency=currency, currency_digits=False)
+    return viewer().money(value, currency or "")
 
 
 def number(value: int | Decimal) -> str:
-    return format_decimal(value, locale=_viewer()[0])
+    return viewer().number(value)
 
 
 def when(value: datetime | None, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    locale, tz = _viewer()
-    return format_datetime(value, format=fmt, tzinfo=tz, locale=locale)
+    return "" if value is None else viewer().when(value, fmt)
 
 
 def country(code: str | None) -> str:
-    return i18n.country_name(code, _viewer()[0])
+    return viewer().country(code)
 
 
 def currency(code: str | None) -> str:
-    return i18n.currency_name(code, _viewer()[0])
+    return i18n.currency_name(code, viewer().locale)
 
 
 def register(app: Flask) -> None:

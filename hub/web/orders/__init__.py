@@ -117,11 +117,13 @@ def _parse_filters(data: dict[str, Any], errors: dict[str, str]) -> OrderListQue
 def _list_page(args: dict[str, str], errors: dict[str, str], page: services.OrderPage | None = None):
     filter_args = {k: v for k, v in args.items() if k not in PAGING}
     pager_args = {k: v for k, v in args.items() if k not in ("cursor", "after")}
+    statuses = {s.value: label(s) for s in S}
     return render_template(
         "orders/list.html", page=page or services.OrderPage([]), rows=page.rows if page else [], form=args,
-        errors=errors, filter_args=filter_args, pager_args=pager_args, statuses=[(s.value, label(s)) for s in S],
-        sorts=sort_options(),
+        errors=errors, filter_args=filter_args, pager_args=pager_args, statuses=statuses, sorts=sort_options(),
         channels=services.channel_names(db(), current_user.actor),
+        # The rows link to /orders/<id>: the path's stem built once, not a url_for per row.
+        order_path=url_for("orders.list_orders") + "/",
     ), 422 if errors else 200
 
 
@@ -136,7 +138,7 @@ def list_orders():
     args, data, errors = _filter_args()
     try:
         filters = _parse_filters(data, errors)
-        page = services.page_orders(db(), current_user.actor, filters, current_app.secret_key)
+        page = services.page_order_rows(db(), current_user.actor, filters, current_app.secret_key)
     except ValidationError as exc:
         return _list_page(args, _failed(exc, errors))
     return _list_page(args, {}, page)
