@@ -195,3 +195,21 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD):
 def user_row(sessions: sessionmaker[Session], email: str) -> User:
     with sessions() as session:
         return session.scalars(sa.select(User).where(User.email == email)).one()
+
+
+@pytest.fixture
+def pg_engine(engine: Engine) -> Engine:
+    """The test database on PostgreSQL; in the SQLite pass, the PostgreSQL server the other pass uses (for tests
+    of the server itself, such as advisory locks and connections, which touch no table). Unreachable only off
+    CI, where `make test` says it skips PostgreSQL anyway."""
+    if engine.dialect.name == "postgresql":
+        return engine
+    url = os.environ.get("HUB_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    pg = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        pg.connect().close()
+    except sa.exc.OperationalError:
+        if os.environ.get("CI", "").lower() == "true":
+            raise
+        pytest.skip("PostgreSQL is not reachable off CI")
+    return pg

@@ -59,17 +59,19 @@ def _acting_seller_id() -> int | None:
 
 
 def load_user(user_key: str) -> WebUser | None:
-    from hub.extensions import hub
+    # Read through the request's own session: a page checks out one database connection (and pings it once),
+    # not one for the login and another for the page.
+    from hub.extensions import db
 
     try:
         user_id, version = (int(part) for part in user_key.split(":"))
     except ValueError:
         return None
-    with hub().sessions() as session:
-        user = session.get(User, user_id)
-        if user is None or not user.is_active or user.session_version != version:
-            return None
-        acting_for = None
-        if user.role is Role.ADMIN and (seller_id := _acting_seller_id()) is not None:
-            acting_for = session.get(Seller, seller_id)  # a seller deleted meanwhile: back to all sellers
-        return WebUser(user, acting_for)
+    session = db()  # users and sellers belong to no seller's scope: the same rows whether scoped yet or not
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    acting_for = None
+    if user.role is Role.ADMIN and (seller_id := _acting_seller_id()) is not None:
+        acting_for = session.get(Seller, seller_id)  # a seller deleted meanwhile: back to all sellers
+    return WebUser(user, acting_for)

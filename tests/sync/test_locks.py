@@ -8,7 +8,6 @@ import sys
 import time
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -26,25 +25,6 @@ def leases(engine: Engine, **kw: float) -> Locks:
     locks = Locks(engine, **kw)
     locks.advisory = False
     return locks
-
-
-@pytest.fixture
-def pg_engine(engine: Engine) -> Engine:
-    """The test database on PostgreSQL; in the SQLite pass, the PostgreSQL server the other pass uses (advisory
-    locks touch no table). Unreachable only off CI, where `make test` says it skips PostgreSQL anyway."""
-    if postgres(engine):
-        return engine
-    import os
-
-    url = os.environ.get("HUB_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    pg = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        pg.connect().close()
-    except sa.exc.OperationalError:
-        if os.environ.get("CI", "").lower() == "true":
-            raise
-        pytest.skip("PostgreSQL is not reachable off CI")
-    return pg
 
 
 def dead_pid() -> int:
