@@ -41,6 +41,7 @@ from hub.channels.models import Channel, Listing
 from hub.currency.models import OrderFx
 from hub.money import Money
 from hub.orders.models import Order, OrderLine
+from hub.orders.rows import ROW_COLUMNS
 from hub.orders.status import OrderStatus
 from hub.reports_models import FxUsageDaily, SalesDaily, SalesRefresh
 from hub.timeutil import utcnow
@@ -48,7 +49,7 @@ from hub.timeutil import utcnow
 LOW_STOCK_THRESHOLD = 5
 _NOT_REVENUE = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PARTIALLY_FULFILLED)
-OPEN_COUNT_CAP = 10_000
+OPEN_COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,19 @@ class Overview:
     orders_by_status: dict[str, int]  # open orders only, each count capped at OPEN_COUNT_CAP
     product_count: int
     low_stock: list[tuple[str, str, int]]  # sku, warehouse, available
-    recent_orders: list[Order]
+    recent_orders: list[Any]  # rows of hub.orders.services.ROW_COLUMNS
+    open_count_cap: int = OPEN_COUNT_CAP
 
 
 def overview(session: Session, actor: Actor) -> Overview:
     sid = actor.seller_id
-    by_status = {}
-    for status in OPEN_STATUSES:
-        capped = (sa.select(sa.literal_column("1")).select_from(Order)
-                  .where(Order.seller_id == sid, Order.status == status).limit(OPEN_COUNT_CAP).subquery())
-        count = session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
-        if count:
-            by_status[str(status)] = count
+    # One statement, each status counted through ix_orders_seller_status up to the cap (the page says "1,000+"):
+    # an exact count would walk every open order of a large seller on each view.
+    capped = [sa.select(sa.func.count()).select_from(
+        sa.select(sa.literal_column("1")).select_from(Order).where(Order.seller_id == sid, Order.status == status)
+        .limit(OPEN_COUNT_CAP).subquery()).scalar_subquery() for status in OPEN_STATUSES]
+    counts = session.execute(sa.select(*capped)).one()
+    by_status = {str(status): count for status, count in zip(OPEN_STATUSES, counts, strict=True) if count}
     low = session.execute(
         sa.select(Product.sku, Warehouse.code, StockLevel.on_hand - StockLevel.reserved)
         .join(Product, StockLevel.product_id == Product.id).join(Warehouse, StockLevel.warehouse_id == Warehouse.id)
@@ -79,8 +81,9 @@ def overview(session: Session, actor: Actor) -> Overview:
         product_count=session.scalar(sa.select(sa.func.count()).select_from(Product).where(
             Product.seller_id == sid, Product.deleted_at.is_(None))) or 0,
         low_stock=[tuple(row) for row in low],
-        recent_orders=list(session.scalars(sa.select(Order).where(Order.seller_id == sid)
-                                           .order_by(Order.placed_at.desc(), Order.id.desc()).limit(10))),
+        recent_orders=list(session.execute(
+            sa.select(*ROW_COLUMNS).join(Channel, Channel.id == Order.channel_id).where(Order.seller_id == sid)
+            .order_by(Order.placed_at.desc(), Order.id.desc()).limit(10))),
     )
 
 
@@ -247,9 +250,10 @@ class Insights:
 
 
 def _bars(totals: dict[str, list[int]], currency: str) -> list[Bar]:
+    """Bars of {key: [orders, revenue_e4, ...]}, the largest revenue first."""
     top = max((v[1] for v in totals.values()), default=0)
-    return [Bar(key, n, Money(Decimal(e4).scaleb(-4), currency).rounded(), (e4 / top) if top > 0 else 0.0)
-            for key, (n, e4) in sorted(totals.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))]
+    return [Bar(key, v[0], Money(Decimal(v[1]).scaleb(-4), currency).rounded(), (v[1] / top) if top > 0 else 0.0)
+            for key, v in sorted(totals.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))]
 
 
 def insights(session: Session, actor: Actor) -> Insights:
@@ -268,55 +272,75 @@ def insights(session: Session, actor: Actor) -> Insights:
     first = today - timedelta(days=29)
     live_day = min(today, refreshed.date()) if refreshed is not None else first
     live_day = max(live_day, first)
-    # (day, channel id, country, base currency, orders, revenue_e4): summary days before live_day, then live ones.
-    rows: list[tuple[date, int, str, str, int, int]] = [
-        (d if isinstance(d, date) else date.fromisoformat(str(d)), c, k, b, n, int(e4))
-        for d, c, k, b, n, e4 in session.execute(
-            sa.select(SalesDaily.day, SalesDaily.channel_id, SalesDaily.ship_country, SalesDaily.base_currency,
-                      SalesDaily.orders, SalesDaily.revenue_e4)
-            .where(SalesDaily.seller_id == sid, SalesDaily.day >= first, SalesDaily.day < live_day))]
+    starts = {key: today - timedelta(days=days - 1) for key, days in PERIODS}
+    channels = list(session.scalars(sa.select(Channel).where(Channel.seller_id == sid).order_by(Channel.name)))
+    names = {c.id: c.name for c in channels}
+
+    # Per period, by channel name and by country: [orders, revenue_e4, orders without a snapshot]. Only the base
+    # currency's revenue counts (a seller who changed it keeps older snapshots in the old one).
+    sums: dict[str, tuple[dict[str, list[int]], dict[str, list[int]]]] = {key: ({}, {}) for key, _ in PERIODS}
+    per_day: dict[date, list[int]] = {first + timedelta(days=i): [0, 0] for i in range(30)}
+
+    def add(bucket: dict[str, list[int]], name: str, base: str, n: int, e4: int) -> None:
+        if (n or e4) and (not base or base == currency):
+            slot = bucket.setdefault(name, [0, 0, 0])
+            slot[0] += n
+            slot[1] += e4
+            slot[2] += 0 if base else n
+
+    # Days before live_day: the summary rows, summed in the database per channel and per country for each period
+    # (a few dozen rows back instead of every day x channel x country row of the month).
+    in_summary = (SalesDaily.seller_id == sid, SalesDaily.day >= first, SalesDaily.day < live_day)
+    per_period = [agg for start in starts.values() for agg in (
+        sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.orders), else_=0)),
+        sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.revenue_e4), else_=0)))]
+    for dimension, column in enumerate((SalesDaily.channel_id, SalesDaily.ship_country)):
+        for value, base, *totals in session.execute(
+                sa.select(column, SalesDaily.base_currency, *per_period).where(*in_summary)
+                .group_by(column, SalesDaily.base_currency)):
+            name = names.get(value, str(value)) if dimension == 0 else value
+            for i, key in enumerate(starts):
+                add(sums[key][dimension], name, base, int(totals[2 * i] or 0), int(totals[2 * i + 1] or 0))
+    for d, base, n, e4 in session.execute(
+            sa.select(SalesDaily.day, SalesDaily.base_currency, sa.func.sum(SalesDaily.orders),
+                      sa.func.sum(SalesDaily.revenue_e4)).where(*in_summary)
+            .group_by(SalesDaily.day, SalesDaily.base_currency)):
+        if not base or base == currency:
+            slot = per_day[d if isinstance(d, date) else date.fromisoformat(str(d))]
+            slot[0] += int(n)
+            slot[1] += int(e4)
+
+    # From live_day on: straight from the orders, so a new order shows at once.
     day = _day_date(session)
     empty = sa.literal_column("''")
     country = sa.func.coalesce(Order.ship_country, empty)
-    base = sa.func.coalesce(OrderFx.base_currency, empty)
+    base_column = sa.func.coalesce(OrderFx.base_currency, empty)
     scaled = sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)), 0)
-    live = session.execute(
-        sa.select(day, Order.channel_id, country, base, sa.func.count(), scaled)
-        .select_from(Order).outerjoin(OrderFx, OrderFx.order_id == Order.id)
-        .where(Order.seller_id == sid, Order.placed_at >= _midnight(live_day), Order.status.not_in(_NOT_REVENUE))
-        .group_by(day, Order.channel_id, country, base))
-    rows += [(d if isinstance(d, date) else date.fromisoformat(str(d)), c, k, b, n, int(e4))
-             for d, c, k, b, n, e4 in live]
+    for d, c, k, base, n, e4 in session.execute(
+            sa.select(day, Order.channel_id, country, base_column, sa.func.count(), scaled)
+            .select_from(Order).outerjoin(OrderFx, OrderFx.order_id == Order.id)
+            .where(Order.seller_id == sid, Order.placed_at >= _midnight(live_day),
+                   Order.status.not_in(_NOT_REVENUE))
+            .group_by(day, Order.channel_id, country, base_column)):
+        d = d if isinstance(d, date) else date.fromisoformat(str(d))
+        e4 = int(e4)
+        for key, start in starts.items():
+            if d >= start:
+                add(sums[key][0], names.get(c, str(c)), base, n, e4)
+                add(sums[key][1], k, base, n, e4)
+        if d in per_day and (not base or base == currency):
+            per_day[d][0] += n
+            per_day[d][1] += e4
 
-    channels = list(session.scalars(sa.select(Channel).where(Channel.seller_id == sid).order_by(Channel.name)))
-    names = {c.id: c.name for c in channels}
     periods = []
-    for key, days in PERIODS:
-        since = today - timedelta(days=days - 1)
-        orders = unconverted = total = 0
-        by_channel: dict[str, list[int]] = {}
-        by_country: dict[str, list[int]] = {}
-        for d, c, k, b, n, e4 in rows:
-            if d < since or (b and b != currency):
-                continue
-            orders += n
-            if not b:
-                unconverted += n
-            total += e4
-            for bucket, name in ((by_channel, names.get(c, str(c))), (by_country, k)):
-                slot = bucket.setdefault(name, [0, 0])
-                slot[0] += n
-                slot[1] += e4
+    for key, _days in PERIODS:
+        by_channel, by_country = sums[key]
+        orders, total, unconverted = (sum(slot[i] for slot in by_channel.values()) for i in range(3))
         periods.append(Period(key, orders, Money(Decimal(total).scaleb(-4), currency).rounded(), unconverted,
                               _bars(by_channel, currency), _bars(by_country, currency)))
-    per_day: dict[str, list[int]] = {(first + timedelta(days=i)).isoformat(): [0, 0] for i in range(30)}
-    for d, _c, _k, b, n, e4 in rows:
-        if d >= first and (not b or b == currency):
-            per_day[d.isoformat()][0] += n
-            per_day[d.isoformat()][1] += e4
     top = max((v[1] for v in per_day.values()), default=0)
-    daily = [Bar(k, n, Money(Decimal(e4).scaleb(-4), currency).rounded(), (e4 / top) if top > 0 else 0.0)
-             for k, (n, e4) in per_day.items()]
+    daily = [Bar(d.isoformat(), n, Money(Decimal(e4).scaleb(-4), currency).rounded(), (e4 / top) if top > 0 else 0.0)
+             for d, (n, e4) in per_day.items()]
 
     fx: dict[tuple[str, str, str], list[Any]] = {}
     fx_rows = list(session.execute(
