@@ -297,6 +297,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3,
                         help="gunicorn worker processes (4 threads each); 0 serves with one werkzeug process")
     parser.add_argument("--keep", action="store_true", help="wait for Enter before dropping the database")
+    parser.add_argument("--reuse", nargs=3, metavar=("URL", "EMAIL", "PASSWORD"),
+                        help="measure a database seeded and kept by an earlier --keep run instead of seeding one")
     parser.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -305,34 +307,41 @@ def main() -> None:
     url = pg_url()
     if not pg_reachable(url):
         sys.exit(f"PostgreSQL not reachable at {url}")
+    if args.reuse:
+        db_url, email, password = args.reuse
+        measure(args, db_url, email, password)
+        return
     with scratch_database(url, "dash_") as db_url:
         with Stopwatch() as watch:
             email, password, steps = seed(db_url, args.orders)
         print(f"Seeded {args.orders:,} orders in {watch.seconds:.1f} s")
         print(table(("step", "s"), steps))
-        child, base = start_server(db_url, args.workers)
-        try:
-            clients = [signed_in(base, email, password) for _ in range(args.clients)]
-            mix = {k: v for k, v in pages(clients[0], base, db_url).items() if k not in args.skip}
-            solo, solo_errors, _ = drive(clients[:1], base, mix, each=args.solo)
-            print(f"\nOne client alone, {args.solo} requests per page ({machine()}):")
-            print(report(mix, solo, solo_errors))
-            samples, errors, wall = drive(clients, base, mix, seconds=args.seconds, think=args.think / 1000)
-            total = sum(len(v) for v in samples.values())
-            server = (f"gunicorn, {args.workers} processes x 4 threads" if args.workers
-                      else "werkzeug threaded server, one process")
-            print(f"\n{args.clients} clients, think time {args.think:.0f} ms, {wall:.0f} s, {total:,} requests "
-                  f"({total / wall:.0f}/s); {server} ({machine()}):")
-            print(report(mix, samples, errors))
-            missed = [n for n in mix if percentile(samples[n], 95) >= TARGET_MS or errors.get(n)]
-            print(f"\nVerdict: {'all pages' if not missed else ', '.join(missed) + ' MISS'} "
-                  f"{'meet' if not missed else 'the'} p95 < {TARGET_MS:.0f} ms target")
-            if args.keep:
-                input(f"database kept at {db_url}; Enter drops it ")
-        finally:
-            child.terminate()
-            child.wait()
+        measure(args, db_url, email, password)
+        if args.keep:
+            input(f"database kept: --reuse {db_url} {email} {password}\nEnter drops it ")
 
+
+def measure(args: argparse.Namespace, db_url: str, email: str, password: str) -> None:
+    child, base = start_server(db_url, args.workers)
+    try:
+        clients = [signed_in(base, email, password) for _ in range(args.clients)]
+        mix = {k: v for k, v in pages(clients[0], base, db_url).items() if k not in args.skip}
+        solo, solo_errors, _ = drive(clients[:1], base, mix, each=args.solo)
+        print(f"\nOne client alone, {args.solo} requests per page ({machine()}):")
+        print(report(mix, solo, solo_errors))
+        samples, errors, wall = drive(clients, base, mix, seconds=args.seconds, think=args.think / 1000)
+        total = sum(len(v) for v in samples.values())
+        server = (f"gunicorn, {args.workers} processes x 4 threads" if args.workers
+                  else "werkzeug threaded server, one process")
+        print(f"\n{args.clients} clients, think time {args.think:.0f} ms, {wall:.0f} s, {total:,} requests "
+              f"({total / wall:.0f}/s); {server} ({machine()}):")
+        print(report(mix, samples, errors))
+        missed = [n for n in mix if percentile(samples[n], 95) >= TARGET_MS or errors.get(n)]
+        print(f"\nVerdict: {'all pages' if not missed else ', '.join(missed) + ' MISS'} "
+              f"{'meet' if not missed else 'the'} p95 < {TARGET_MS:.0f} ms target")
+    finally:
+        child.terminate()
+        child.wait()
 
 if __name__ == "__main__":
     main()
