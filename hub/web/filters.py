@@ -10,7 +10,7 @@ per process, the viewer once per request, in `viewer()`), and each value only go
 from __future__ import annotations
 
 from copy import copy
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -52,15 +52,29 @@ def _currency_pattern(locale: str, currency: str) -> tuple[Locale, NumberPattern
 
 
 @lru_cache(maxsize=256)
-def _datetime_patterns(locale: str, fmt: str) -> tuple[str, DateTimePattern, DateTimePattern] | DateTimePattern:
-    """For a standard format: (how date and time are joined, the date's pattern, the time's), as
-    babel.dates.format_datetime looks them up; for any other, the parsed pattern itself."""
+def _datetime_patterns(locale: str, fmt: str) -> tuple[str, DateTimePattern, DateTimePattern, bool] | DateTimePattern:
+    """For a standard format: (how date and time are joined, the date's pattern, the time's, whether the time's
+    text depends on more than the clock: a zone or fractions of a second), as babel.dates.format_datetime looks
+    them up; for any other, the parsed pattern itself."""
     loc = _locale_of(locale)
     if fmt not in _STANDARD_FORMATS:
         return parse_date_pattern(fmt)
     joined = str(get_datetime_format(fmt, locale=loc)).replace("'", "")
-    return (joined, parse_date_pattern(get_date_format(fmt, locale=loc)),
-            parse_date_pattern(get_time_format(fmt, locale=loc)))
+    time_pattern = parse_date_pattern(get_time_format(fmt, locale=loc))
+    return (joined, parse_date_pattern(get_date_format(fmt, locale=loc)), time_pattern,
+            any(field in time_pattern.pattern for field in "zZvVOXxSA"))
+
+
+# A list shows many times of few days, and at most 86,400 clock readings: the texts are kept per locale and
+# format (each is a pure function of its key), so most cells cost a lookup instead of a pattern's apply.
+@lru_cache(maxsize=2048)
+def _day_text(locale: str, fmt: str, day: date) -> str:
+    return _datetime_patterns(locale, fmt)[1].apply(day, _locale_of(locale))  # type: ignore[index]
+
+
+@lru_cache(maxsize=8192)
+def _clock_text(locale: str, fmt: str, clock: time) -> str:
+    return _datetime_patterns(locale, fmt)[2].apply(clock, _locale_of(locale))  # type: ignore[index]
 
 
 @lru_cache(maxsize=64)
@@ -95,9 +109,11 @@ class Formats:
         patterns = _datetime_patterns(self.locale, fmt)
         if isinstance(patterns, DateTimePattern):
             return patterns.apply(local, self._loc)
-        joined, date_pattern, time_pattern = patterns
-        return (joined.replace("{0}", time_pattern.apply(local.timetz(), self._loc, reference_date=local.date()))
-                .replace("{1}", date_pattern.apply(local.date(), self._loc)))
+        joined, _date_pattern, time_pattern, zoned = patterns
+        day = local.date()
+        clock = (time_pattern.apply(local.timetz(), self._loc, reference_date=day) if zoned
+                 else _clock_text(self.locale, fmt, local.time().replace(microsecond=0)))
+        return joined.replace("{0}", clock).replace("{1}", _day_text(self.locale, fmt, day))
 
     def country(self, code: str | None) -> str:
         if not code:

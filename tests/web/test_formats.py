@@ -16,7 +16,7 @@ from hub.web.filters import Formats, format_money
 LOCALES = ("en_GB", "de_DE", "ja_JP", "zh_Hans_CN", "fr_FR", "ar_EG", "hi_IN")
 ZONES = ("UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata")
 INSTANTS = (datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the night Berlin moves its clocks
-            datetime(2026, 11, 3, 23, 59, 59, tzinfo=UTC), datetime(2025, 1, 1, 0, 0, tzinfo=UTC))
+            datetime(2026, 11, 3, 23, 59, 59, 999999, tzinfo=UTC), datetime(2025, 1, 1, 0, 0, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("locale", LOCALES)
