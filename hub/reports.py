@@ -10,14 +10,15 @@ Design (the overview must answer in well under 100 ms on a million orders of one
   rates' as-of range, for "FX rates in use".
 - `refresh_sales(session, seller_id=None, days=35)` recomputes a window of recent UTC days (or everything with
   `full=True`): per seller one DELETE of the window's rows and one INSERT ... SELECT aggregating orders left-joined
-  to order_fx over the (seller_id, placed_at) index, in the caller's transaction, and stamps `sales_refreshes`.
-  The worker's platform job "refresh-sales" (hub.sync.worker.refresh_sales_job) runs it every
-  SALES_REFRESH_SECONDS, one transaction per seller. An order imported later with an older placed_at, or a status
-  change of an order older than the window, shows after the next refresh covering its day (or a full rebuild).
-- The overview reads days before the live start from the summary and everything from the live start on straight
-  from orders: the live start is UTC midnight today, or the UTC day of the seller's last refresh when that is
-  older (a stopped worker never hides orders; a seller never refreshed is read live entirely). So a new order
-  shows at once, without a refresh.
+  to order_fx over the (seller_id, placed_at) index, in the caller's transaction, and stamps `sales_refreshes`
+  with the time and the newest order id the rows cover (`max_order_id`, read before the aggregation, which takes
+  only orders up to it). The worker's platform job "refresh-sales" (hub.sync.worker.refresh_sales_job) runs it
+  every SALES_REFRESH_SECONDS, one transaction per seller.
+- The overview reads the orders up to `max_order_id` from the summary and the orders after it straight from the
+  orders table (through the primary key: a few minutes' worth while the worker runs; everything for a seller
+  never refreshed). So a new order shows at once, even one placed days ago and imported late, and none is
+  counted twice. A status change of an order the summary covers (a cancellation, a refund) shows after the next
+  refresh, as does an order whose transaction committed during a refresh with an id below the bound.
 - Everything else is bounded and index-backed: sync health per channel (hub.channels.services.health, three
   queries over the seller's channels), open quarantine count (ix_quarantined_orders_seller_status), unmatched SKUs
   (listings of the seller without a product), low stock (stock levels, LIMIT 20), oversell risk (order lines with
@@ -169,7 +170,10 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
     day = _day_date(session)
     empty = sa.literal_column("''")
     for sid in sellers:
-        since = () if full else (Order.placed_at >= _midnight(start_day),)
+        # The rows cover the orders up to the newest id now (in a statement before the aggregation: an order
+        # committed in between with a higher id is left to the overview's live read, never counted twice).
+        covered = session.scalar(sa.select(sa.func.max(Order.id)).where(Order.seller_id == sid)) or 0
+        since = (Order.id <= covered,) if full else (Order.placed_at >= _midnight(start_day), Order.id <= covered)
         for table in (SalesDaily, FxUsageDaily):
             window = () if full else (table.day >= start_day,)
             session.execute(sa.delete(table).where(table.seller_id == sid, *window))
@@ -192,9 +196,9 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
             .group_by(Order.seller_id, day, OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source)))
         stamp = session.get(SalesRefresh, sid)
         if stamp is None:
-            session.add(SalesRefresh(seller_id=sid, refreshed_at=now))
+            session.add(SalesRefresh(seller_id=sid, refreshed_at=now, max_order_id=covered))
         else:
-            stamp.refreshed_at = now
+            stamp.refreshed_at, stamp.max_order_id = now, covered
         session.flush()
     return len(sellers)
 
@@ -240,7 +244,7 @@ class Insights:
     base_currency: str
     periods: list[Period]
     daily: list[Bar]  # the last 30 UTC days, oldest first
-    live_since: datetime
+    summarised_to: int | None  # the newest order id the summary covers (None: everything read live)
     channels: list[Channel]
     health: dict[int, Any]  # channel id -> hub.channels.services.Health
     open_quarantine: int
@@ -256,6 +260,100 @@ def _bars(totals: dict[str, list[int]], currency: str) -> list[Bar]:
             for key, v in sorted(totals.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))]
 
 
+class _SalesTally:
+    """The overview's sales figures being added up. Per period, by channel name and by country: [orders,
+    revenue_e4, orders without a snapshot]; per day of the last 30: [orders, revenue_e4]. Only revenue in the base
+    currency counts (a seller who changed it keeps older snapshots in the former one)."""
+
+    def __init__(self, currency: str, today: date, channel_names: dict[int, str]):
+        self.currency, self.names = currency, channel_names
+        self.first = today - timedelta(days=29)
+        self.starts = {key: today - timedelta(days=days - 1) for key, days in PERIODS}
+        self.sums: dict[str, tuple[dict[str, list[int]], dict[str, list[int]]]] = {k: ({}, {}) for k in self.starts}
+        self.per_day: dict[date, list[int]] = {self.first + timedelta(days=i): [0, 0] for i in range(30)}
+
+    def _counts(self, base: str) -> bool:
+        return not base or base == self.currency
+
+    def _add(self, bucket: dict[str, list[int]], name: str, base: str, n: int, e4: int) -> None:
+        if (n or e4) and self._counts(base):
+            slot = bucket.setdefault(name, [0, 0, 0])
+            slot[0] += n
+            slot[1] += e4
+            slot[2] += 0 if base else n
+
+    def _channel(self, channel_id: int) -> str:
+        return self.names.get(channel_id, str(channel_id))
+
+    def add_summary(self, session: Session, sid: int) -> None:
+        """The summary rows of the 30 days, summed in the database per channel and per country for each period
+        (a few dozen rows back instead of every day x channel x country row of the month), and per day."""
+        in_summary = (SalesDaily.seller_id == sid, SalesDaily.day >= self.first)
+        per_period = [agg for start in self.starts.values() for agg in (
+            sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.orders), else_=0)),
+            sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.revenue_e4), else_=0)))]
+        for dimension, column in enumerate((SalesDaily.channel_id, SalesDaily.ship_country)):
+            for value, base, *totals in session.execute(
+                    sa.select(column, SalesDaily.base_currency, *per_period).where(*in_summary)
+                    .group_by(column, SalesDaily.base_currency)):
+                name = self._channel(value) if dimension == 0 else value
+                for i, key in enumerate(self.starts):
+                    self._add(self.sums[key][dimension], name, base, int(totals[2 * i] or 0),
+                              int(totals[2 * i + 1] or 0))
+        for day, base, n, e4 in session.execute(
+                sa.select(SalesDaily.day, SalesDaily.base_currency, sa.func.sum(SalesDaily.orders),
+                          sa.func.sum(SalesDaily.revenue_e4)).where(*in_summary)
+                .group_by(SalesDaily.day, SalesDaily.base_currency)):
+            self._add_day(_as_date(day), base, int(n), int(e4))
+
+    def add_live(self, session: Session, sid: int, covered: int | None) -> None:
+        """The orders of the 30 days after order id `covered` (all when None), straight from the orders."""
+        day = _day_date(session)
+        empty = sa.literal_column("''")
+        country = sa.func.coalesce(Order.ship_country, empty)
+        base_column = sa.func.coalesce(OrderFx.base_currency, empty)
+        scaled = sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)),
+                                  0)
+        after = () if covered is None else (Order.id > covered,)
+        for d, channel_id, k, base, n, e4 in session.execute(
+                sa.select(day, Order.channel_id, country, base_column, sa.func.count(), scaled)
+                .select_from(Order).outerjoin(OrderFx, OrderFx.order_id == Order.id)
+                .where(Order.seller_id == sid, *after, Order.placed_at >= _midnight(self.first),
+                       Order.status.not_in(_NOT_REVENUE))
+                .group_by(day, Order.channel_id, country, base_column)):
+            d, e4 = _as_date(d), int(e4)
+            for key, start in self.starts.items():
+                if d >= start:
+                    self._add(self.sums[key][0], self._channel(channel_id), base, n, e4)
+                    self._add(self.sums[key][1], k, base, n, e4)
+            self._add_day(d, base, n, e4)
+
+    def _add_day(self, day: date, base: str, n: int, e4: int) -> None:
+        if day in self.per_day and self._counts(base):
+            self.per_day[day][0] += n
+            self.per_day[day][1] += e4
+
+    def _money(self, e4: int) -> Money:
+        return Money(Decimal(e4).scaleb(-4), self.currency).rounded()
+
+    def periods(self) -> list[Period]:
+        periods = []
+        for key, (by_channel, by_country) in self.sums.items():
+            orders, total, unconverted = (sum(slot[i] for slot in by_channel.values()) for i in range(3))
+            periods.append(Period(key, orders, self._money(total), unconverted, _bars(by_channel, self.currency),
+                                  _bars(by_country, self.currency)))
+        return periods
+
+    def daily(self) -> list[Bar]:
+        top = max((v[1] for v in self.per_day.values()), default=0)
+        return [Bar(d.isoformat(), n, self._money(e4), (e4 / top) if top > 0 else 0.0)
+                for d, (n, e4) in self.per_day.items()]
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def insights(session: Session, actor: Actor) -> Insights:
     """Everything the overview shows beyond `overview`, for a seller (not a platform admin acting for none)."""
     from hub.accounts.models import Seller
@@ -265,99 +363,20 @@ def insights(session: Session, actor: Actor) -> Insights:
     sid = actor.seller_id
     if sid is None:
         raise ValueError("insights are a seller's")
-    currency = session.scalar(sa.select(Seller.base_currency).where(Seller.id == sid)) or ""
-    now = utcnow()
-    today = now.date()
-    refreshed = session.scalar(sa.select(SalesRefresh.refreshed_at).where(SalesRefresh.seller_id == sid))
+    currency, covered = session.execute(
+        sa.select(Seller.base_currency, SalesRefresh.max_order_id)
+        .outerjoin(SalesRefresh, SalesRefresh.seller_id == Seller.id).where(Seller.id == sid)).one()
+    currency = currency or ""
+    today = utcnow().date()
     first = today - timedelta(days=29)
-    live_day = min(today, refreshed.date()) if refreshed is not None else first
-    live_day = max(live_day, first)
-    starts = {key: today - timedelta(days=days - 1) for key, days in PERIODS}
     channels = list(session.scalars(sa.select(Channel).where(Channel.seller_id == sid).order_by(Channel.name)))
     names = {c.id: c.name for c in channels}
 
-    # Per period, by channel name and by country: [orders, revenue_e4, orders without a snapshot]. Only the base
-    # currency's revenue counts (a seller who changed it keeps older snapshots in the old one).
-    sums: dict[str, tuple[dict[str, list[int]], dict[str, list[int]]]] = {key: ({}, {}) for key, _ in PERIODS}
-    per_day: dict[date, list[int]] = {first + timedelta(days=i): [0, 0] for i in range(30)}
-
-    def add(bucket: dict[str, list[int]], name: str, base: str, n: int, e4: int) -> None:
-        if (n or e4) and (not base or base == currency):
-            slot = bucket.setdefault(name, [0, 0, 0])
-            slot[0] += n
-            slot[1] += e4
-            slot[2] += 0 if base else n
-
-    # Days before live_day: the summary rows, summed in the database per channel and per country for each period
-    # (a few dozen rows back instead of every day x channel x country row of the month).
-    in_summary = (SalesDaily.seller_id == sid, SalesDaily.day >= first, SalesDaily.day < live_day)
-    per_period = [agg for start in starts.values() for agg in (
-        sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.orders), else_=0)),
-        sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.revenue_e4), else_=0)))]
-    for dimension, column in enumerate((SalesDaily.channel_id, SalesDaily.ship_country)):
-        for value, base, *totals in session.execute(
-                sa.select(column, SalesDaily.base_currency, *per_period).where(*in_summary)
-                .group_by(column, SalesDaily.base_currency)):
-            name = names.get(value, str(value)) if dimension == 0 else value
-            for i, key in enumerate(starts):
-                add(sums[key][dimension], name, base, int(totals[2 * i] or 0), int(totals[2 * i + 1] or 0))
-    for d, base, n, e4 in session.execute(
-            sa.select(SalesDaily.day, SalesDaily.base_currency, sa.func.sum(SalesDaily.orders),
-                      sa.func.sum(SalesDaily.revenue_e4)).where(*in_summary)
-            .group_by(SalesDaily.day, SalesDaily.base_currency)):
-        if not base or base == currency:
-            slot = per_day[d if isinstance(d, date) else date.fromisoformat(str(d))]
-            slot[0] += int(n)
-            slot[1] += int(e4)
-
-    # From live_day on: straight from the orders, so a new order shows at once.
-    day = _day_date(session)
-    empty = sa.literal_column("''")
-    country = sa.func.coalesce(Order.ship_country, empty)
-    base_column = sa.func.coalesce(OrderFx.base_currency, empty)
-    scaled = sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)), 0)
-    for d, c, k, base, n, e4 in session.execute(
-            sa.select(day, Order.channel_id, country, base_column, sa.func.count(), scaled)
-            .select_from(Order).outerjoin(OrderFx, OrderFx.order_id == Order.id)
-            .where(Order.seller_id == sid, Order.placed_at >= _midnight(live_day),
-                   Order.status.not_in(_NOT_REVENUE))
-            .group_by(day, Order.channel_id, country, base_column)):
-        d = d if isinstance(d, date) else date.fromisoformat(str(d))
-        e4 = int(e4)
-        for key, start in starts.items():
-            if d >= start:
-                add(sums[key][0], names.get(c, str(c)), base, n, e4)
-                add(sums[key][1], k, base, n, e4)
-        if d in per_day and (not base or base == currency):
-            per_day[d][0] += n
-            per_day[d][1] += e4
-
-    periods = []
-    for key, _days in PERIODS:
-        by_channel, by_country = sums[key]
-        orders, total, unconverted = (sum(slot[i] for slot in by_channel.values()) for i in range(3))
-        periods.append(Period(key, orders, Money(Decimal(total).scaleb(-4), currency).rounded(), unconverted,
-                              _bars(by_channel, currency), _bars(by_country, currency)))
-    top = max((v[1] for v in per_day.values()), default=0)
-    daily = [Bar(d.isoformat(), n, Money(Decimal(e4).scaleb(-4), currency).rounded(), (e4 / top) if top > 0 else 0.0)
-             for d, (n, e4) in per_day.items()]
-
-    fx: dict[tuple[str, str, str], list[Any]] = {}
-    fx_rows = list(session.execute(
-        sa.select(FxUsageDaily.order_currency, FxUsageDaily.base_currency, FxUsageDaily.rate_source,
-                  FxUsageDaily.orders, FxUsageDaily.first_as_of, FxUsageDaily.last_as_of)
-        .where(FxUsageDaily.seller_id == sid, FxUsageDaily.day >= first, FxUsageDaily.day < live_day)))
-    fx_rows += list(session.execute(
-        sa.select(OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source, sa.func.count(),
-                  sa.func.min(OrderFx.rate_as_of), sa.func.max(OrderFx.rate_as_of))
-        .select_from(Order).join(OrderFx, OrderFx.order_id == Order.id)
-        .where(Order.seller_id == sid, Order.placed_at >= _midnight(live_day))
-        .group_by(OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source)))
-    for oc, bc, src, n, lo, hi in fx_rows:
-        lo, hi = (v if isinstance(v, date) else date.fromisoformat(str(v)) for v in (lo, hi))
-        slot = fx.setdefault((oc, bc, src), [0, lo, hi])
-        slot[0] += n
-        slot[1], slot[2] = min(slot[1], lo), max(slot[2], hi)
+    tally = _SalesTally(currency, today, names)
+    if covered is not None:
+        tally.add_summary(session, sid)
+    tally.add_live(session, sid, covered)
+    periods, daily = tally.periods(), tally.daily()
 
     oversold = session.execute(
         sa.select(Order.id, Order.external_id, OrderLine.sku, OrderLine.quantity_short)
@@ -366,12 +385,35 @@ def insights(session: Session, actor: Actor) -> Insights:
                Order.status.in_(OPEN_STATUSES))
         .order_by(Order.id.desc(), OrderLine.line_no).limit(20)).all()
     return Insights(
-        base_currency=currency, periods=periods, daily=daily, live_since=_midnight(live_day), channels=channels,
+        base_currency=currency, periods=periods, daily=daily, summarised_to=covered, channels=channels,
         health=health(session, actor, channels),
         open_quarantine=session.scalar(sa.select(sa.func.count()).select_from(QuarantinedOrder).where(
             QuarantinedOrder.seller_id == sid, QuarantinedOrder.status == QuarantineStatus.OPEN)) or 0,
         unmatched_skus=session.scalar(sa.select(sa.func.count()).select_from(Listing).where(
             Listing.seller_id == sid, Listing.product_id.is_(None))) or 0,
         oversold=[OversoldLine(*row) for row in oversold],
-        fx_in_use=[FxInUse(oc, bc, src, n, lo, hi) for (oc, bc, src), (n, lo, hi) in sorted(fx.items())],
+        fx_in_use=_fx_in_use(session, sid, first, covered),
     )
+
+
+def _fx_in_use(session: Session, sid: int, first: date, covered: int | None) -> list[FxInUse]:
+    """The conversions of the orders placed since `first`: from the summary up to order id `covered`, live
+    after it."""
+    rows = [] if covered is None else list(session.execute(
+        sa.select(FxUsageDaily.order_currency, FxUsageDaily.base_currency, FxUsageDaily.rate_source,
+                  FxUsageDaily.orders, FxUsageDaily.first_as_of, FxUsageDaily.last_as_of)
+        .where(FxUsageDaily.seller_id == sid, FxUsageDaily.day >= first)))
+    rows += session.execute(
+        sa.select(OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source, sa.func.count(),
+                  sa.func.min(OrderFx.rate_as_of), sa.func.max(OrderFx.rate_as_of))
+        .select_from(Order).join(OrderFx, OrderFx.order_id == Order.id)
+        .where(Order.seller_id == sid, *(() if covered is None else (Order.id > covered,)),
+               Order.placed_at >= _midnight(first))
+        .group_by(OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source)).all()
+    fx: dict[tuple[str, str, str], list[Any]] = {}
+    for oc, bc, src, n, lo, hi in rows:
+        lo, hi = _as_date(lo), _as_date(hi)
+        slot = fx.setdefault((oc, bc, src), [0, lo, hi])
+        slot[0] += n
+        slot[1], slot[2] = min(slot[1], lo), max(slot[2], hi)
+    return [FxInUse(oc, bc, src, n, lo, hi) for (oc, bc, src), (n, lo, hi) in sorted(fx.items())]

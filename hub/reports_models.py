@@ -58,9 +58,11 @@ ix_order_lines_short = sa.Index(
 
 
 class SalesRefresh(TenantOwned, Base):
-    """When a seller's summary rows were last recomputed: days from this one's UTC day on are read live."""
+    """When a seller's summary rows were last recomputed, and the newest order id they cover: the overview reads
+    the orders after it live. NULL (a stamp older than the column): everything is read live until a refresh."""
 
     __tablename__ = "sales_refreshes"
 
     seller_id: Mapped[int] = mapped_column(sa.ForeignKey("sellers.id", ondelete="CASCADE"), primary_key=True)
     refreshed_at: Mapped[datetime]
+    max_order_id: Mapped[int | None]

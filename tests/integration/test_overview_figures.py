@@ -26,26 +26,18 @@ COUNTRIES = ("DE", "FR", "PL", None)
 NOT_REVENUE = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
 
-@pytest.fixture
-def history(sessions, alice, bob):
-    """300 orders of alice over the last 34 days (some today), in three currencies, with a snapshot in the base
-    currency, in a former base currency (USD) or none yet; and bob's, which must never count."""
-    rng = random.Random(7)
+def add_orders(sessions, channels: list[tuple[int, int]], count: int, seed: int, prefix: str) -> None:
+    """`count` orders on the (seller id, channel id) pairs given, placed over the last 34 days (every tenth now),
+    in three currencies, with a snapshot in the base currency, in a former base currency (USD) or none yet."""
+    rng = random.Random(seed)
     now = utcnow()
     with sessions.begin() as session:
-        channels = []
-        for seller_id, name in [(alice.seller_id, n) for n in CHANNELS] + [(bob.seller_id, "bob shop")]:
-            channel = Channel(seller_id=seller_id, kind="woocommerce", name=name, currency="EUR",
-                              base_url="http://unused", options={}, schedule={})
-            session.add(channel)
-            channels.append(channel)
-        session.flush()
-        for n in range(330):
-            channel = channels[2] if n >= 300 else rng.choice(channels[:2])
+        for n in range(count):
+            seller_id, channel_id = rng.choice(channels)
             placed = now - timedelta(days=rng.randint(0, 33), minutes=rng.randint(0, 1439)) if n % 10 else now
             total = Decimal(rng.randint(100, 50000)).scaleb(-2)
             currency = rng.choice(("EUR", "USD", "PLN"))
-            order = Order(seller_id=channel.seller_id, channel_id=channel.id, external_id=f"O-{n}",
+            order = Order(seller_id=seller_id, channel_id=channel_id, external_id=f"{prefix}-{n}",
                           status=rng.choice(list(OrderStatus)), currency=currency, subtotal=total,
                           discount_total=0, shipping_total=0, tax_total=0, grand_total=total,
                           ship_country=rng.choice(COUNTRIES), placed_at=placed, updated_at=placed)
@@ -61,7 +53,22 @@ def history(sessions, alice, bob):
                                     subtotal=total * rate, discount_total=0, shipping_total=0, tax_total=0,
                                     grand_total=(total * rate).quantize(Decimal("0.0001")),
                                     lines_total=total * rate, rounding_difference=0))
-    return now
+
+
+@pytest.fixture
+def shops(sessions, alice, bob) -> dict[str, list[tuple[int, int]]]:
+    """Alice's two channels and bob's one, with 300 orders of alice's and 30 of bob's (which must never count)."""
+    with sessions.begin() as session:
+        channels = {}
+        for seller, name in ((alice, CHANNELS[0]), (alice, CHANNELS[1]), (bob, "bob shop")):
+            channel = Channel(seller_id=seller.seller_id, kind="woocommerce", name=name, currency="EUR",
+                              base_url="http://unused", options={}, schedule={})
+            session.add(channel)
+            session.flush()
+            channels.setdefault(seller.email, []).append((seller.seller_id, channel.id))
+    add_orders(sessions, channels[alice.email], 300, seed=7, prefix="A")
+    add_orders(sessions, channels[bob.email], 30, seed=8, prefix="B")
+    return channels
 
 
 def expected(sessions, seller_id: int, today: date) -> dict:
@@ -124,36 +131,44 @@ def shown(sessions, account) -> dict:
     }
 
 
-def stamp_refresh(sessions, seller_id: int, days_ago: int | None) -> None:
-    """A full refresh of the summary, then its stamp moved back as if the worker had stopped `days_ago` days
-    ago (None: no stamp, a seller never refreshed)."""
+def refresh(sessions, seller_id: int, stamp: str = "bounded") -> None:
+    """A full refresh of the summary; then its stamp kept ("bounded"), deleted ("none": a seller never refreshed)
+    or without its order bound ("unbounded": a stamp written before the bound existed)."""
     with sessions.begin() as session:
         reports.refresh_sales(session, seller_id, full=True)
-        stamp = session.get(SalesRefresh, seller_id)
-        if days_ago is None:
-            session.delete(stamp)
-        else:
-            stamp.refreshed_at = utcnow() - timedelta(days=days_ago)
+        row = session.get(SalesRefresh, seller_id)
+        assert row.max_order_id is not None
+        if stamp == "none":
+            session.delete(row)
+        elif stamp == "unbounded":
+            row.max_order_id = None
 
 
-@pytest.mark.parametrize("days_ago", [0, 6, None], ids=["refreshed now", "refresh stopped 6 days ago", "never"])
-def test_the_overview_adds_up_to_a_plain_count_of_the_orders(history, sessions, alice, days_ago):
-    stamp_refresh(sessions, alice.seller_id, days_ago)
+@pytest.mark.parametrize("stamp", ["bounded", "none", "unbounded"])
+def test_the_overview_adds_up_to_a_plain_count_of_the_orders(shops, sessions, alice, stamp):
+    refresh(sessions, alice.seller_id, stamp)
     want = expected(sessions, alice.seller_id, utcnow().date())
     assert shown(sessions, alice) == want
     assert want["periods"][2][1] > 150 and want["periods"][0][1] > 0  # the data reach every part of the page
     assert any(p[3] for p in want["periods"]) and want["fx"]
 
 
-def test_orders_placed_after_the_refresh_show_at_once_without_counting_twice(history, sessions, alice):
-    stamp_refresh(sessions, alice.seller_id, 0)
-    before = shown(sessions, alice)["periods"][0]
+def test_orders_added_after_a_refresh_show_at_once_even_placed_days_ago_and_none_counts_twice(
+        shops, sessions, alice):
+    refresh(sessions, alice.seller_id)
+    add_orders(sessions, shops[alice.email], 60, seed=9, prefix="LATE")  # most placed on earlier days
+    assert shown(sessions, alice) == expected(sessions, alice.seller_id, utcnow().date())
+    refresh(sessions, alice.seller_id)
+    assert shown(sessions, alice) == expected(sessions, alice.seller_id, utcnow().date())
+
+
+def test_a_cancellation_of_a_summarised_order_shows_after_the_next_refresh(shops, sessions, alice):
+    refresh(sessions, alice.seller_id)
     with sessions.begin() as session:
-        channel_id = session.scalar(sa.select(Channel.id).where(Channel.seller_id == alice.seller_id))
-        now = utcnow()
-        session.add(Order(seller_id=alice.seller_id, channel_id=channel_id, external_id="LATE", status="paid",
-                          currency="EUR", subtotal=1, discount_total=0, shipping_total=0, tax_total=0, grand_total=1,
-                          ship_country="DE", placed_at=now, updated_at=now))
-    after = shown(sessions, alice)["periods"][0]
-    assert after[1] == before[1] + 1 and after[3] == before[3] + 1  # one more order, waiting for its rate
+        order = session.scalars(sa.select(Order).where(  # one of today's, so every period shows it
+            Order.seller_id == alice.seller_id, Order.status == OrderStatus.PAID,
+            Order.placed_at >= utcnow() - timedelta(hours=1))).first()
+        order.status = OrderStatus.CANCELLED
+    assert shown(sessions, alice) != expected(sessions, alice.seller_id, utcnow().date())
+    refresh(sessions, alice.seller_id)
     assert shown(sessions, alice) == expected(sessions, alice.seller_id, utcnow().date())
