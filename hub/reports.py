@@ -69,7 +69,9 @@ def overview(session: Session, actor: Actor) -> Overview:
     capped = [sa.select(sa.func.count()).select_from(
         sa.select(sa.literal_column("1")).select_from(Order).where(Order.seller_id == sid, Order.status == status)
         .limit(OPEN_COUNT_CAP).subquery()).scalar_subquery() for status in OPEN_STATUSES]
-    counts = session.execute(sa.select(*capped)).one()
+    products = sa.select(sa.func.count()).select_from(Product).where(
+        Product.seller_id == sid, Product.deleted_at.is_(None)).scalar_subquery()
+    *counts, product_count = session.execute(sa.select(*capped, products)).one()
     by_status = {str(status): count for status, count in zip(OPEN_STATUSES, counts, strict=True) if count}
     low = session.execute(
         sa.select(Product.sku, Warehouse.code, StockLevel.on_hand - StockLevel.reserved)
@@ -79,8 +81,7 @@ def overview(session: Session, actor: Actor) -> Overview:
         .order_by(StockLevel.on_hand - StockLevel.reserved, Product.sku).limit(20)).all()
     return Overview(
         orders_by_status=by_status,
-        product_count=session.scalar(sa.select(sa.func.count()).select_from(Product).where(
-            Product.seller_id == sid, Product.deleted_at.is_(None))) or 0,
+        product_count=product_count or 0,
         low_stock=[tuple(row) for row in low],
         recent_orders=list(session.execute(
             sa.select(*ROW_COLUMNS).join(Channel, Channel.id == Order.channel_id).where(Order.seller_id == sid)
@@ -292,19 +293,20 @@ class _SalesTally:
         per_period = [agg for start in self.starts.values() for agg in (
             sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.orders), else_=0)),
             sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.revenue_e4), else_=0)))]
-        for dimension, column in enumerate((SalesDaily.channel_id, SalesDaily.ship_country)):
-            for value, base, *totals in session.execute(
-                    sa.select(column, SalesDaily.base_currency, *per_period).where(*in_summary)
-                    .group_by(column, SalesDaily.base_currency)):
-                name = self._channel(value) if dimension == 0 else value
-                for i, key in enumerate(self.starts):
-                    self._add(self.sums[key][dimension], name, base, int(totals[2 * i] or 0),
-                              int(totals[2 * i + 1] or 0))
-        for day, base, n, e4 in session.execute(
-                sa.select(SalesDaily.day, SalesDaily.base_currency, sa.func.sum(SalesDaily.orders),
-                          sa.func.sum(SalesDaily.revenue_e4)).where(*in_summary)
-                .group_by(SalesDaily.day, SalesDaily.base_currency)):
-            self._add_day(_as_date(day), base, int(n), int(e4))
+        # One statement: a UNION ALL of the three groupings, each row tagged with its dimension.
+        dimensions = (SalesDaily.channel_id, SalesDaily.ship_country, SalesDaily.day)
+        arms = [sa.select(sa.literal(i).label("dimension"), sa.cast(column, sa.String).label("key"),
+                          SalesDaily.base_currency, *per_period)
+                .where(*in_summary).group_by(column, SalesDaily.base_currency)
+                for i, column in enumerate(dimensions)]
+        for dimension, key, base, *totals in session.execute(sa.union_all(*arms)):
+            sums = [int(total or 0) for total in totals]
+            if dimension == 2:  # a day: every day of the window is in the 30 days' sums (the last pair)
+                self._add_day(date.fromisoformat(key), base, sums[-2], sums[-1])
+                continue
+            name = self._channel(int(key)) if dimension == 0 else key
+            for i, period in enumerate(self.starts):
+                self._add(self.sums[period][dimension], name, base, sums[2 * i], sums[2 * i + 1])
 
     def add_live(self, session: Session, sid: int, covered: int | None) -> None:
         """The orders of the 30 days after order id `covered` (all when None), straight from the orders."""
@@ -378,6 +380,11 @@ def insights(session: Session, actor: Actor) -> Insights:
     tally.add_live(session, sid, covered)
     periods, daily = tally.periods(), tally.daily()
 
+    open_quarantine, unmatched = session.execute(sa.select(
+        sa.select(sa.func.count()).select_from(QuarantinedOrder).where(
+            QuarantinedOrder.seller_id == sid, QuarantinedOrder.status == QuarantineStatus.OPEN).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(Listing).where(
+            Listing.seller_id == sid, Listing.product_id.is_(None)).scalar_subquery())).one()
     oversold = session.execute(
         sa.select(Order.id, Order.external_id, OrderLine.sku, OrderLine.quantity_short)
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
@@ -387,10 +394,7 @@ def insights(session: Session, actor: Actor) -> Insights:
     return Insights(
         base_currency=currency, periods=periods, daily=daily, summarised_to=covered, channels=channels,
         health=health(session, actor, channels),
-        open_quarantine=session.scalar(sa.select(sa.func.count()).select_from(QuarantinedOrder).where(
-            QuarantinedOrder.seller_id == sid, QuarantinedOrder.status == QuarantineStatus.OPEN)) or 0,
-        unmatched_skus=session.scalar(sa.select(sa.func.count()).select_from(Listing).where(
-            Listing.seller_id == sid, Listing.product_id.is_(None))) or 0,
+        open_quarantine=open_quarantine or 0, unmatched_skus=unmatched or 0,
         oversold=[OversoldLine(*row) for row in oversold],
         fx_in_use=_fx_in_use(session, sid, first, covered),
     )
