@@ -41,9 +41,21 @@ def pg_url() -> str:
 
 
 def machine() -> str:
-    """The machine, and how busy it was: figures taken beside other work are slower, not wrong."""
+    """The machine, how busy it was and how fast its CPU ran just then: figures taken beside other work are
+    slower, not wrong, and a shared VM's CPU speed drifts (this one was seen 1.7 times slower from one hour to
+    the next), so the yardstick lets two runs be compared."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load}"
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load}, "
+            f"yardstick {yardstick_ms():.0f} ms")
+
+
+def yardstick_ms(steps: int = 2_000_000) -> float:
+    """CPU milliseconds a fixed pure-Python loop takes now: lower is a faster machine."""
+    started = time.process_time()
+    total = 0
+    for i in range(steps):
+        total += i
+    return (time.process_time() - started) * 1000
 
 
 def pg_reachable(url: str) -> bool:
