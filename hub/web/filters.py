@@ -20,7 +20,6 @@ from babel.dates import DateTimePattern, get_date_format, get_datetime_format, g
 from babel.dates import parse_pattern as parse_date_pattern
 from babel.numbers import (
     NumberPattern,
-    format_decimal,
     get_currency_name,
     get_currency_symbol,
     parse_pattern,
@@ -78,6 +77,12 @@ def _clock_text(locale: str, fmt: str, clock: time) -> str:
 
 
 @lru_cache(maxsize=64)
+def _decimal_pattern(locale: str) -> NumberPattern:
+    """What babel.numbers.format_decimal applies (the locale's standard decimal pattern), parsed once."""
+    return parse_pattern(_locale_of(locale).decimal_formats[None])
+
+
+@lru_cache(maxsize=64)
 def _country_names(locale: str) -> dict[str, str]:
     return {}  # filled as codes are asked for: i18n.country_name's text per code
 
@@ -102,7 +107,7 @@ class Formats:
         return text.replace("¤¤", currency.upper()).replace("¤", symbol)
 
     def number(self, value: int | Decimal) -> str:
-        return format_decimal(value, locale=self._loc)
+        return _decimal_pattern(self.locale).apply(value, self._loc)
 
     def when(self, value: datetime, fmt: str = "medium") -> str:
         local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(self.tz)  # naive: UTC
