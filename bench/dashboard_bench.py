@@ -5,7 +5,8 @@
 1. Seed: a scratch PostgreSQL database (hub.scratch), one seller, its owner, channels and products made through
    the services; then `--orders` orders (one or two lines each, and an FX snapshot each) written by set-based
    INSERT ... SELECT FROM generate_series with deterministic pseudo-random values (hashint4 of the row number):
-   status mix, 6 channels, 15 ship-to countries, 6 currencies, placed over the last two years. Foreign-key
+   status mix, 6 channels, 15 ship-to countries, 6 currencies, placed over the last two years; and SYNC_RUNS
+   finished sync runs across the channels and jobs, a few months of schedule. Foreign-key
    triggers are off while seeding (session_replication_role = replica; the rows are consistent by construction),
    then VACUUM ANALYZE (what autovacuum would have done to a table this old).
 2. Serve: the app as `make serve` runs it, gunicorn with config/gunicorn.conf.py (`--workers` processes of 4
@@ -91,6 +92,22 @@ def _orders_sql(seller_id: int, channel_ids: list[int]) -> str:
     ORDER BY g"""  # noqa: S608
 
 
+SYNC_RUNS = 200_000  # a run per channel and job every few minutes for months: what the sync-health card reads
+JOBS = ("pull", "push-inventory", "push-prices", "push-fulfilments", "check-drift")
+
+
+def _runs_sql(seller_id: int, channel_ids: list[int]) -> str:
+    return f"""
+    INSERT INTO sync_runs (seller_id, channel_id, job, trigger, started_at, finished_at, outcome, pages, fetched,
+        created, updated, unchanged, quarantined, pushed, push_failed, api_calls, retries, throttled, message, details)
+    SELECT {seller_id}, (ARRAY{channel_ids})[1 + g % {len(channel_ids)}],
+        (ARRAY{list(JOBS)})[1 + (g / {len(channel_ids)}) % {len(JOBS)}], 'schedule',
+        now() - ({SYNC_RUNS} - g) * interval '40 seconds', now() - ({SYNC_RUNS} - g) * interval '40 seconds'
+            + interval '2 seconds', CASE WHEN g % 50 = 0 THEN 'failed' ELSE 'ok' END,
+        1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, '', '{{}}'
+    FROM generate_series(1, {SYNC_RUNS}) AS g"""  # noqa: S608
+
+
 LINES_SQL = f"""
     INSERT INTO order_lines (seller_id, order_id, line_no, sku, product_id, title, quantity, unit_price, discount,
         tax, line_total, quantity_fulfilled, quantity_short, base_line_total, external_line_id)
@@ -131,7 +148,8 @@ def seed(url: str, orders: int) -> tuple[str, str, list[tuple[str, float]]]:
     statements = [("orders", _orders_sql(seller_id, channel_ids)), ("order lines", LINES_SQL),
                   ("order FX snapshots", FX_SQL),
                   ("lines' base totals", "UPDATE order_lines l SET base_line_total = round(l.line_total * f.rate, 2) "
-                                         "FROM order_fx f WHERE f.order_id = l.order_id AND l.seller_id = :seller")]
+                                         "FROM order_fx f WHERE f.order_id = l.order_id AND l.seller_id = :seller"),
+                  (f"{SYNC_RUNS:,} sync runs", _runs_sql(seller_id, channel_ids))]
     with engine.begin() as conn:
         conn.exec_driver_sql("SET session_replication_role = replica")
         for label, sql in statements:

@@ -393,7 +393,7 @@ def insights(session: Session, actor: Actor) -> Insights:
         .order_by(Order.id.desc(), OrderLine.line_no).limit(20)).all()
     return Insights(
         base_currency=currency, periods=periods, daily=daily, summarised_to=covered, channels=channels,
-        health=health(session, actor, channels),
+        health=health(session, actor, channels, per_job=False),
         open_quarantine=open_quarantine or 0, unmatched_skus=unmatched or 0,
         oversold=[OversoldLine(*row) for row in oversold],
         fx_in_use=_fx_in_use(session, sid, first, covered),

@@ -139,16 +139,27 @@ class Health:
         return max(self.last_runs.values(), key=lambda run: run.id, default=None)
 
 
-def health(session: Session, actor: Actor, channels: list[Channel]) -> dict[int, Health]:
-    """Per channel id: its newest run per job, circuit and open quarantine count, in three queries."""
+HEALTH_CHANNELS_PER_STATEMENT = 50
+
+
+def health(session: Session, actor: Actor, channels: list[Channel], per_job: bool = True) -> dict[int, Health]:
+    """Per channel id: its newest run of each job (only the newest run of all when not `per_job`), circuit and
+    open quarantine count."""
     ids = [c.id for c in channels]
     out = {channel_id: Health() for channel_id in ids}
     if not ids:
         return out
-    newest = (sa.select(sa.func.max(SyncRun.id)).where(SyncRun.channel_id.in_(ids), actor.sees(SyncRun.seller_id))
-              .group_by(SyncRun.channel_id, SyncRun.job))
-    for run in session.scalars(sa.select(SyncRun).where(SyncRun.id.in_(newest))):
-        out[run.channel_id].last_runs[run.job] = run
+    # The newest runs: one probe each down ix_sync_runs_channel_id, however many runs the channels have piled up
+    # (a GROUP BY over all of them grew with every run ever made). A UNION ALL of the probes,
+    # HEALTH_CHANNELS_PER_STATEMENT channels at a time (SQLite allows 500 arms).
+    jobs: list[Job | None] = list(Job) if per_job else [None]
+    for start in range(0, len(ids), HEALTH_CHANNELS_PER_STATEMENT):
+        newest = sa.union_all(*(
+            sa.select(sa.func.max(SyncRun.id)).where(SyncRun.channel_id == channel_id, actor.sees(SyncRun.seller_id),
+                                                     *(() if job is None else (SyncRun.job == job,)))
+            for channel_id in ids[start:start + HEALTH_CHANNELS_PER_STATEMENT] for job in jobs))
+        for run in session.scalars(sa.select(SyncRun).where(SyncRun.id.in_(newest))):
+            out[run.channel_id].last_runs[run.job] = run
     for circuit in session.scalars(sa.select(ChannelCircuit).where(ChannelCircuit.channel_id.in_(ids),
                                                                    actor.sees(ChannelCircuit.seller_id))):
         out[circuit.channel_id].circuit = circuit

@@ -57,7 +57,9 @@ class Outcome(enum.StrEnum):
 
 class SyncRun(TenantOwned, Base):
     __tablename__ = "sync_runs"
-    __table_args__ = (sa.Index("ix_sync_runs_channel_started", "channel_id", "started_at"),)
+    __table_args__ = (sa.Index("ix_sync_runs_channel_started", "channel_id", "started_at"),
+                      # Sync health: the newest run of a channel (of a job: the channel's runs read back from it).
+                      sa.Index("ix_sync_runs_channel_id", "channel_id", "id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel_id: Mapped[int] = mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"))

@@ -143,8 +143,26 @@ def test_health_gives_the_newest_run_per_job_circuit_and_open_quarantine(app, se
     woo = health[ids["channel_id"]]
     assert {job: run.id for job, run in woo.last_runs.items()} == {Job.PULL: newer.id, Job.PUSH_INVENTORY: push.id}
     assert woo.last_run.id == push.id and woo.circuit.state is CircuitState.HALF_OPEN and woo.open_quarantine == 1
+    newest_only = services.health(session, alice.actor, channels, per_job=False)[ids["channel_id"]]
+    assert {job: run.id for job, run in newest_only.last_runs.items()} == {Job.PUSH_INVENTORY: push.id}
     direct = health[channels[1].id]
     assert (direct.last_run, direct.circuit, direct.open_quarantine) == (None, None, 0)
+
+
+def test_health_asks_for_many_channels_in_several_statements_with_the_same_answer(app, sessions, session, alice,
+                                                                                 monkeypatch):
+    ids = make_sync_records(app, alice.actor)
+    other = make_sync_records(app, alice.actor, name="Woo UK")
+    channels = services.list_channels(session, alice.actor)
+    whole = {c: {job: run.id for job, run in h.last_runs.items()}
+             for c, h in services.health(session, alice.actor, channels).items()}
+    monkeypatch.setattr(services, "HEALTH_CHANNELS_PER_STATEMENT", 1)
+    statements = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+    piecewise = {c: {job: run.id for job, run in h.last_runs.items()}
+                 for c, h in services.health(session, alice.actor, channels).items()}
+    assert piecewise == whole and whole[ids["channel_id"]] and whole[other["channel_id"]]
+    assert sum("sync_runs" in s for s in statements) == len(channels)
 
 
 def test_a_runs_calls_are_its_own_and_its_sellers_only(app, sessions, session, alice, bob):

@@ -61,7 +61,7 @@ def job_label(job: Job | str) -> str:
 def index():
     session, actor = db(), current_user.actor
     rows = services.list_channels(session, actor)
-    return render_template("channels/list.html", rows=rows, health=services.health(session, actor, rows))
+    return render_template("channels/list.html", rows=rows, health=services.health(session, actor, rows, per_job=False))
 
 
 @bp.route("/channels/new", methods=["GET", "POST"])
