@@ -3,17 +3,21 @@
 SQLite always runs. PostgreSQL runs when HUB_TEST_DATABASE_URL is reachable; under CI (CI=true)
 an unreachable PostgreSQL fails the run instead of being skipped.
 
-The two passes run side by side (each pytest process is mostly one core of Python; the machine has two), each
-into its own log, printed whole when the pass ends, so the output of one pass is never interleaved with the
-other's. HUB_TEST_SERIAL=1 runs them one after the other instead.
+The passes run side by side, each split into HUB_TEST_SHARDS pytest processes (2 by default) over disjoint sets
+of test files, so the machine's two cores stay busy to the end instead of one idling while the longer PostgreSQL
+pass finishes alone. Every process writes its own log, printed whole when it ends, so no output is interleaved.
+Explicit pytest arguments (a file, -k ...) run unsplit; HUB_TEST_SERIAL=1 runs one process per backend, one
+after the other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from typing import IO
 
 import psycopg
@@ -52,6 +56,19 @@ def finish(title: str, process: subprocess.Popen[bytes], log: IO[bytes] | None) 
     return "passed" if code == 0 else "FAILED"
 
 
+def shards(count: int) -> list[list[str]]:
+    """The test files in `count` sets of about equal size (by bytes: longer files hold more or slower tests),
+    largest first into the lightest set."""
+    files = sorted(Path("tests").rglob("test_*.py"), key=lambda f: (-f.stat().st_size, str(f)))
+    sets: list[list[str]] = [[] for _ in range(count)]
+    weights = [0] * count
+    for file in files:
+        lightest = weights.index(min(weights))
+        sets[lightest].append(str(file))
+        weights[lightest] += file.stat().st_size
+    return sets
+
+
 def main() -> int:
     extra = sys.argv[1:]
     pg_url = os.environ.get("HUB_TEST_DATABASE_URL") or PG_DEFAULT
@@ -70,11 +87,20 @@ def main() -> int:
             print(pg_title, flush=True)
             results["postgresql"] = finish("", start(pg_url, extra, None), None)
     else:
-        print("=== SQLite and PostgreSQL passes run side by side; each prints when it ends ===", flush=True)
-        with tempfile.TemporaryFile() as sqlite_log, tempfile.TemporaryFile() as pg_log:
-            sqlite_run, pg_run = start(None, extra, sqlite_log), start(pg_url, extra, pg_log)
-            results["sqlite"] = finish(sqlite_title, sqlite_run, sqlite_log)
-            results["postgresql"] = finish(pg_title, pg_run, pg_log)
+        count = 1 if extra else max(1, int(os.environ.get("HUB_TEST_SHARDS", "2")))
+        parts = shards(count) if count > 1 else [[]]
+        print(f"=== SQLite and PostgreSQL passes run side by side, {count} process(es) each; each prints when it "
+              "ends ===", flush=True)
+        with contextlib.ExitStack() as logs:
+            runs = []
+            for backend, url, title in (("sqlite", None, sqlite_title), ("postgresql", pg_url, pg_title)):
+                for k, files in enumerate(parts, 1):
+                    log = logs.enter_context(tempfile.TemporaryFile())
+                    label = backend if count == 1 else f"{backend} {k}/{count}"
+                    shown = title if count == 1 else f"{title[:-4]}, files {k}/{count} ==="
+                    runs.append((label, shown, start(url, [*extra, *files], log), log))
+            for label, shown, process, log in runs:
+                results[label] = finish(shown, process, log)
 
     if reason is not None:
         results["postgresql"] = (f"FAILED (unreachable under CI: {reason})" if ci
@@ -82,7 +108,7 @@ def main() -> int:
 
     print("\n=== backends ===")
     for backend, outcome in results.items():
-        print(f"  {backend:<11} {outcome}")
+        print(f"  {backend:<15} {outcome}")
     return 1 if any(o.startswith("FAILED") for o in results.values()) else 0
 
 
