@@ -25,6 +25,7 @@ from hub.errors import Conflict, NotFound, ValidationError
 from hub.orders.models import Order, OrderLine
 from hub.outbound.models import ExternalCall
 from hub.sync.models import ChannelCircuit, Job, QuarantinedOrder, QuarantineStatus, SyncRun
+from hub.tenancy import owned
 
 MAX_CALLS = 1000  # a run page lists at most this many API calls (a long backfill makes thousands)
 
@@ -180,10 +181,7 @@ def list_runs(session: Session, actor: Actor, channel: Channel, limit: int = 25)
 
 
 def get_run(session: Session, actor: Actor, run_id: int) -> SyncRun:
-    run = session.scalar(sa.select(SyncRun).where(SyncRun.id == run_id, actor.sees(SyncRun.seller_id)))
-    if run is None:
-        raise NotFound(f"no sync run {run_id}")
-    return run
+    return owned(session, actor, SyncRun, run_id, "sync run")
 
 
 def run_calls(session: Session, actor: Actor, run: SyncRun, limit: int = MAX_CALLS) -> list[ExternalCall]:

@@ -56,6 +56,7 @@ from hub.orders import services as orders
 from hub.orders.models import Order
 from hub.orders.schemas import ShipLine, ShipmentIn, StatusMove
 from hub.orders.status import OrderStatus
+from hub.tenancy import owned
 from hub.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -92,18 +93,11 @@ def create_account(session: Session, actor: Actor, box: CredentialBox, *, kind: 
 
 
 def get_account(session: Session, actor: Actor, account_id: int) -> CarrierAccount:
-    account = session.scalar(sa.select(CarrierAccount).where(CarrierAccount.id == account_id,
-                                                             actor.sees(CarrierAccount.seller_id)))
-    if account is None or not account.is_active:
-        raise NotFound(f"no carrier account {account_id}")
-    return account
+    return owned(session, actor, CarrierAccount, account_id, "carrier account", CarrierAccount.is_active.is_(True))
 
 
 def get_shipment(session: Session, actor: Actor, shipment_id: int) -> Shipment:
-    shipment = session.scalar(sa.select(Shipment).where(Shipment.id == shipment_id, actor.sees(Shipment.seller_id)))
-    if shipment is None:
-        raise NotFound(f"no shipment {shipment_id}")
-    return shipment
+    return owned(session, actor, Shipment, shipment_id, "shipment")
 
 
 def shipments_of(session: Session, actor: Actor, order_id: int) -> list[Shipment]:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from hub.accounts.actor import Actor
 from hub.accounts.models import Role
 from hub.channels.secrets import CredentialBox
-from hub.errors import NotFound, ValidationError
+from hub.errors import ValidationError
 from hub.outbox.dispatch import mark_published
 from hub.outbox.models import DeliveryStatus, EventKind, OutboxDelivery, OutboxEvent, WebhookEndpoint
+from hub.tenancy import owned
 from hub.timeutil import utcnow
 
 MAX_ENDPOINTS = 20  # per seller: each one multiplies every event's deliveries
@@ -98,11 +99,7 @@ def list_endpoints(session: Session, actor: Actor) -> list[WebhookEndpoint]:
 
 
 def get_endpoint(session: Session, actor: Actor, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = session.scalar(sa.select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
-                                                               actor.sees(WebhookEndpoint.seller_id)))
-    if endpoint is None:
-        raise NotFound(f"no webhook endpoint {endpoint_id}")
-    return endpoint
+    return owned(session, actor, WebhookEndpoint, endpoint_id, "webhook endpoint")
 
 
 def disable_endpoint(session: Session, actor: Actor, endpoint_id: int) -> WebhookEndpoint:
@@ -144,10 +141,8 @@ def dead_letters(session: Session, actor: Actor, limit: int = 100) -> list[DeadL
 def requeue(session: Session, actor: Actor, delivery_id: int) -> OutboxDelivery:
     """Give a dead delivery a fresh set of attempts, due now."""
     actor.require(Role.STAFF, "requeue webhook deliveries")
-    delivery = session.scalar(sa.select(OutboxDelivery).where(OutboxDelivery.id == delivery_id,
-                                                              actor.sees(OutboxDelivery.seller_id)))
-    if delivery is None or delivery.status != DeliveryStatus.DEAD:
-        raise NotFound(f"no dead delivery {delivery_id}")
+    delivery = owned(session, actor, OutboxDelivery, delivery_id, "dead delivery",
+                     OutboxDelivery.status == DeliveryStatus.DEAD)
     now = utcnow()
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, now
     delivery.claimed_by = delivery.claimed_until = None

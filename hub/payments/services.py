@@ -62,6 +62,7 @@ from hub.payments.port import (
     ProviderPayment,
     ProviderRefund,
 )
+from hub.tenancy import owned
 from hub.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -100,18 +101,11 @@ def add_account(session: Session, actor: Actor, box: CredentialBox, provider: st
 
 
 def _account(session: Session, actor: Actor, account_id: int) -> PaymentAccount:
-    account = session.scalar(sa.select(PaymentAccount).where(PaymentAccount.id == account_id,
-                                                             actor.sees(PaymentAccount.seller_id)))
-    if account is None or not account.enabled:
-        raise NotFound(f"no payment account {account_id}")
-    return account
+    return owned(session, actor, PaymentAccount, account_id, "payment account", PaymentAccount.enabled.is_(True))
 
 
 def get_payment(session: Session, actor: Actor, payment_id: int) -> Payment:
-    payment = session.scalar(sa.select(Payment).where(Payment.id == payment_id, actor.sees(Payment.seller_id)))
-    if payment is None:
-        raise NotFound(f"no payment {payment_id}")
-    return payment
+    return owned(session, actor, Payment, payment_id, "payment")
 
 
 def payments_of(session: Session, actor: Actor, order_id: int) -> list[Payment]:

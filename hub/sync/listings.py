@@ -22,6 +22,7 @@ from hub.db import insert_ignoring_duplicates
 from hub.errors import NotFound
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.orders.status import OrderStatus
+from hub.tenancy import owned
 from hub.timeutil import utcnow
 
 # Orders whose lines may still take stock: not yet shipped in full, not closed.
@@ -63,9 +64,7 @@ def link_all_products(session: Session, channel: Channel) -> int:
 def map_sku(session: Session, actor: Actor, channel_id: int, channel_sku: str, product_id: int) -> Listing:
     """Link a channel SKU to one of the seller's products; unmatched lines of open orders follow it."""
     actor.require(Role.STAFF, "map channel SKUs")
-    channel = session.scalar(sa.select(Channel).where(Channel.id == channel_id, actor.sees(Channel.seller_id)))
-    if channel is None:
-        raise NotFound(f"no channel {channel_id}")
+    channel = owned(session, actor, Channel, channel_id, "channel")
     product = session.scalar(sa.select(Product).where(Product.id == product_id, Product.seller_id == channel.seller_id,
                                                       Product.deleted_at.is_(None)))
     if product is None:

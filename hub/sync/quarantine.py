@@ -16,9 +16,10 @@ from hub.accounts.models import Role
 from hub.channels.models import Channel
 from hub.channels.registry import Registry
 from hub.channels.values import MappingError
-from hub.errors import NotFound, ValidationError
+from hub.errors import ValidationError
 from hub.jsonexact import dumps_exact
 from hub.sync.models import QuarantinedOrder, QuarantineStatus
+from hub.tenancy import owned
 from hub.timeutil import utcnow
 
 Q = QuarantineStatus
@@ -57,11 +58,7 @@ def list_open(session: Session, actor: Actor, *, channel_id: int | None = None, 
 
 
 def get(session: Session, actor: Actor, item_id: int) -> QuarantinedOrder:
-    item = session.scalar(sa.select(QuarantinedOrder).where(QuarantinedOrder.id == item_id,
-                                                            actor.sees(QuarantinedOrder.seller_id)))
-    if item is None:
-        raise NotFound(f"no quarantined order {item_id}")
-    return item
+    return owned(session, actor, QuarantinedOrder, item_id, "quarantined order")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from hub.outbox.models import EventKind
 from hub.payments import registry
 from hub.payments import services as payments
 from hub.payments.models import PaymentAccount
+from hub.tenancy import owned
 from hub.web.forms import failure
 
 bp = Blueprint("settings", __name__, template_folder="templates", url_prefix="/settings")
@@ -109,12 +110,8 @@ def payment_accounts():
 
 
 def _payment_account(account_id: int) -> PaymentAccount:
-    actor = current_user.actor
-    account = db().scalar(sa.select(PaymentAccount).where(PaymentAccount.id == account_id,
-                                                          actor.sees(PaymentAccount.seller_id)))
-    if account is None:
-        raise NotFound(f"no payment account {account_id}")
-    actor.require(Role.OWNER, "manage payment accounts")
+    account = owned(db(), current_user.actor, PaymentAccount, account_id, "payment account")
+    current_user.actor.require(Role.OWNER, "manage payment accounts")
     return account
 
 
@@ -180,12 +177,8 @@ def carrier_accounts():
 
 
 def _carrier_account(account_id: int) -> CarrierAccount:
-    actor = current_user.actor
-    account = db().scalar(sa.select(CarrierAccount).where(CarrierAccount.id == account_id,
-                                                          actor.sees(CarrierAccount.seller_id)))
-    if account is None:
-        raise NotFound(f"no carrier account {account_id}")
-    actor.require(Role.OWNER, "manage carrier accounts")
+    account = owned(db(), current_user.actor, CarrierAccount, account_id, "carrier account")
+    current_user.actor.require(Role.OWNER, "manage carrier accounts")
     return account
 
 
