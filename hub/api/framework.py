@@ -68,7 +68,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _json_body() -> Any:
+def json_body() -> Any:
     if not request.get_data():  # reading the body enforces MAX_CONTENT_LENGTH (413)
         raise ValidationError("the request needs a JSON body", code="missing_body")
     if not request.is_json:
@@ -113,8 +113,8 @@ def _lax_coercions(schema: dict[str, Any], defs: dict[str, Any], value: Any, pat
                     _lax_coercions(variant["items"], defs, item, f"{path}[{i}]", errors)
 
 
-def _parse_body(model: type[BaseModel]) -> BaseModel:
-    data = _json_body()
+def parse_body(model: type[BaseModel]) -> BaseModel:
+    data = json_body()
     schema = _json_schema(model)
     errors = nul_characters(data)
     _lax_coercions(schema, schema.get("$defs", {}), data, "", errors)
@@ -122,15 +122,15 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
     return parse(model, data)
 
 
-def _no_body() -> None:
+def no_body() -> None:
     """An operation without a body accepts none, or an empty JSON object; anything else is a mistake."""
     if not request.get_data().strip():
         return
-    if _json_body() != {}:
+    if json_body() != {}:
         raise ValidationError("this endpoint takes no request body", code="unexpected_body")
 
 
-def _query_args(schema: type[BaseModel] | None) -> dict[str, Any]:
+def query_args(schema: type[BaseModel] | None) -> dict[str, Any]:
     known = set(schema.model_fields) if schema is not None else set()
     unknown = sorted(set(request.args) - known)
     if unknown:
@@ -154,13 +154,13 @@ def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[
             kwargs: dict[str, Any] = dict(path_args)
             if meta.authenticated:
                 kwargs["actor"] = authenticate()
-            args = _query_args(meta.query)
+            args = query_args(meta.query)
             if meta.query is not None:
                 kwargs["query"] = parse(meta.query, args)
             if meta.body is not None:
-                kwargs["body"] = _parse_body(meta.body)
+                kwargs["body"] = parse_body(meta.body)
             else:
-                _no_body()
+                no_body()
             result = view(**kwargs)
             db().commit()
             if result is None:

@@ -38,7 +38,7 @@ from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
 from hub.api.errors import error_body, http_error, hub_error
-from hub.api.framework import _json_body, _no_body, _parse_body, _query_args
+from hub.api.framework import json_body, no_body, parse_body, query_args
 from hub.buyers import services
 from hub.buyers.models import BuyerAccount, BuyerAddress, BuyerToken
 from hub.buyers.schemas import (
@@ -134,17 +134,17 @@ def store_route(rule: str, method: str, *, summary: str, body: type[BaseModel] |
             kwargs: dict[str, Any] = {"seller_id": seller_id, **path_args}
             if meta.authenticated:
                 kwargs["buyer"], kwargs["token"] = _authenticate(seller_id)
-            args = _query_args(meta.query)
+            args = query_args(meta.query)
             if meta.query is not None:
                 kwargs["query"] = parse(meta.query, args)
             if meta.body is not None:
-                kwargs["body"] = _parse_body(meta.body)
+                kwargs["body"] = parse_body(meta.body)
             elif meta.raw_body:
-                data = _json_body()
+                data = json_body()
                 refuse(nul_characters(data))
                 kwargs["body"] = data
             else:
-                _no_body()
+                no_body()
             result = view(**kwargs)
             db().commit()
             if result is None:
