@@ -109,6 +109,10 @@ class BaseRevenueReport:
     unconverted: int  # orders in the period still without a snapshot (no rate yet): not in `rows`
 
 
+def _grand_total_e4() -> sa.ColumnElement[Any]:
+    return sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)
+
+
 def _day(session: Session) -> sa.ColumnElement[object]:
     # placed_at is timestamptz on PostgreSQL (the day is taken in UTC, not the session's zone) and naive UTC
     # text on SQLite.
@@ -127,8 +131,7 @@ def revenue_in_base(session: Session, actor: Actor, start: datetime, end: dateti
     key = {"channel": Channel.name, "country": sa.func.coalesce(Order.ship_country, ""), "day": _day(session)}[by]
     in_period = (Order.seller_id == sid, Order.placed_at >= start, Order.placed_at < end,
                  Order.status.not_in(_NOT_REVENUE))
-    scaled = sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)
-    query = (sa.select(key, OrderFx.base_currency, sa.func.count(), sa.func.sum(scaled))
+    query = (sa.select(key, OrderFx.base_currency, sa.func.count(), sa.func.sum(_grand_total_e4()))
              .select_from(OrderFx).join(Order, Order.id == OrderFx.order_id)
              .where(OrderFx.seller_id == sid, *in_period))
     if by == "channel":
@@ -159,6 +162,14 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _sales_columns(session: Session) -> tuple[sa.ColumnElement[Any], ...]:
+    """The UTC day, ship-to country ("" unknown), snapshot's base currency ("" none yet) and summed revenue in
+    1/10000 of it, of orders outer-joined to their FX snapshots: what the summary stores and the live read adds."""
+    empty = sa.literal_column("''")
+    return (_day_date(session), sa.func.coalesce(Order.ship_country, empty),
+            sa.func.coalesce(OrderFx.base_currency, empty), sa.func.coalesce(sa.func.sum(_grand_total_e4()), 0))
+
+
 def refresh_sales(session: Session, seller_id: int | None = None, days: int = SUMMARY_DAYS,
                   full: bool = False) -> int:
     """Recompute the summary rows of the last `days` UTC days (today included; everything when `full`) of one
@@ -168,8 +179,7 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
     sellers = [seller_id] if seller_id is not None else list(session.scalars(sa.select(Seller.id).order_by(Seller.id)))
     now = utcnow()
     start_day = now.date() - timedelta(days=days - 1)
-    day = _day_date(session)
-    empty = sa.literal_column("''")
+    day, country, base, scaled = _sales_columns(session)
     for sid in sellers:
         # The rows cover the orders up to the newest id now (in a statement before the aggregation: an order
         # committed in between with a higher id is left to the overview's live read, never counted twice).
@@ -178,9 +188,6 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
         for table in (SalesDaily, FxUsageDaily):
             window = () if full else (table.day >= start_day,)
             session.execute(sa.delete(table).where(table.seller_id == sid, *window))
-        country = sa.func.coalesce(Order.ship_country, empty)
-        base = sa.func.coalesce(OrderFx.base_currency, empty)
-        scaled = sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)), 0)
         session.execute(sa.insert(SalesDaily).from_select(
             ["seller_id", "day", "channel_id", "ship_country", "base_currency", "orders", "revenue_e4"],
             sa.select(Order.seller_id, day, Order.channel_id, country, base, sa.func.count(), scaled)
@@ -245,7 +252,6 @@ class Insights:
     base_currency: str
     periods: list[Period]
     daily: list[Bar]  # the last 30 UTC days, oldest first
-    summarised_to: int | None  # the newest order id the summary covers (None: everything read live)
     channels: list[Channel]
     health: dict[int, Any]  # channel id -> hub.channels.services.Health
     open_quarantine: int
@@ -310,12 +316,7 @@ class _SalesTally:
 
     def add_live(self, session: Session, sid: int, covered: int | None) -> None:
         """The orders of the 30 days after order id `covered` (all when None), straight from the orders."""
-        day = _day_date(session)
-        empty = sa.literal_column("''")
-        country = sa.func.coalesce(Order.ship_country, empty)
-        base_column = sa.func.coalesce(OrderFx.base_currency, empty)
-        scaled = sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(OrderFx.grand_total * _SCALE), sa.BigInteger)),
-                                  0)
+        day, country, base_column, scaled = _sales_columns(session)
         after = () if covered is None else (Order.id > covered,)
         for d, channel_id, k, base, n, e4 in session.execute(
                 sa.select(day, Order.channel_id, country, base_column, sa.func.count(), scaled)
@@ -398,7 +399,7 @@ def insights(session: Session, actor: Actor) -> Insights:
                Order.status.in_(OPEN_STATUSES))
         .order_by(Order.id.desc(), OrderLine.line_no).limit(20)).all()
     return Insights(
-        base_currency=currency, periods=periods, daily=daily, summarised_to=covered, channels=channels,
+        base_currency=currency, periods=periods, daily=daily, channels=channels,
         health=health(session, actor, channels, per_job=False),
         open_quarantine=open_quarantine or 0, unmatched_skus=unmatched or 0,
         oversold=[OversoldLine(*row) for row in oversold],
