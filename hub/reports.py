@@ -10,18 +10,21 @@ Design (the overview must answer in well under 100 ms on a million orders of one
   rates' as-of range, for "FX rates in use".
 - `refresh_sales(session, seller_id=None, days=35)` recomputes a window of recent UTC days (or everything with
   `full=True`): per seller one DELETE of the window's rows and one INSERT ... SELECT aggregating orders left-joined
-  to order_fx over the (seller_id, placed_at) index, in the caller's transaction, and stamps `sales_refreshes`
-  with the time and the newest order id the rows cover (`max_order_id`, read before the aggregation, which takes
-  only orders up to it). The worker's platform job "refresh-sales" (hub.sync.worker.refresh_sales_job) runs it
-  every SALES_REFRESH_SECONDS, one transaction per seller.
-- The overview reads the orders up to `max_order_id` from the summary and the orders after it straight from the
+  to order_fx over the (seller_id, placed_at) index, in the caller's transaction. It stamps `sales_refreshes` with
+  the time, the newest order id the rows cover (`max_order_id`, read before the aggregation, which takes only
+  orders up to it) and the rows of the last 30 days already summed per period and channel, country or day
+  (`rollup`, a few dozen figures, for `rollup_day`). The worker's platform job "refresh-sales"
+  (hub.sync.worker.refresh_sales_job) runs it every SALES_REFRESH_SECONDS, one transaction per seller.
+- The overview takes the orders up to `max_order_id` from the rollup (summing the summary rows itself when the
+  rollup is of an earlier day: in the minute after midnight UTC) and reads the orders after it straight from the
   orders table (through the primary key: a few minutes' worth while the worker runs; everything for a seller
   never refreshed). So a new order shows at once, even one placed days ago and imported late, and none is
   counted twice. A status change of an order the summary covers (a cancellation, a refund) shows after the next
   refresh, as does an order whose transaction committed during a refresh with an id below the bound.
-- Everything else is bounded and index-backed: sync health per channel (hub.channels.services.health, three
-  queries over the seller's channels), open quarantine count (ix_quarantined_orders_seller_status), unmatched SKUs
-  (listings of the seller without a product), low stock (stock levels, LIMIT 20), oversell risk (order lines with
+- Everything else is bounded and index-backed: sync health per channel (hub.channels.services.health: the
+  newest run of each by one index probe, circuits and open quarantine counts in a second statement; the page's
+  quarantine total is their sum), unmatched SKUs (listings of the seller without a product, counted with the
+  open orders), low stock (stock levels, LIMIT 20), oversell risk (order lines with
   quantity_short > 0 through the partial index ix_order_lines_seller_short, on open orders, LIMIT 20), open orders
   by status (each status counted through ix_orders_seller_status, capped at OPEN_COUNT_CAP), and recent orders.
 """
@@ -57,6 +60,7 @@ OPEN_COUNT_CAP = 1_000
 class Overview:
     orders_by_status: dict[str, int]  # open orders only, each count capped at OPEN_COUNT_CAP
     product_count: int
+    unmatched_skus: int  # channel listings not mapped to a product
     low_stock: list[tuple[str, str, int]]  # sku, warehouse, available
     recent_orders: list[Any]  # rows of hub.orders.services.ROW_COLUMNS
     open_count_cap: int = OPEN_COUNT_CAP
@@ -71,7 +75,9 @@ def overview(session: Session, actor: Actor) -> Overview:
         .limit(OPEN_COUNT_CAP).subquery()).scalar_subquery() for status in OPEN_STATUSES]
     products = sa.select(sa.func.count()).select_from(Product).where(
         Product.seller_id == sid, Product.deleted_at.is_(None)).scalar_subquery()
-    *counts, product_count = session.execute(sa.select(*capped, products)).one()
+    unmatched = sa.select(sa.func.count()).select_from(Listing).where(
+        Listing.seller_id == sid, Listing.product_id.is_(None)).scalar_subquery()
+    *counts, product_count, unmatched_skus = session.execute(sa.select(*capped, products, unmatched)).one()
     by_status = {str(status): count for status, count in zip(OPEN_STATUSES, counts, strict=True) if count}
     low = session.execute(
         sa.select(Product.sku, Warehouse.code, StockLevel.on_hand - StockLevel.reserved)
@@ -82,6 +88,7 @@ def overview(session: Session, actor: Actor) -> Overview:
     return Overview(
         orders_by_status=by_status,
         product_count=product_count or 0,
+        unmatched_skus=unmatched_skus or 0,
         low_stock=[tuple(row) for row in low],
         recent_orders=list(session.execute(
             sa.select(*ROW_COLUMNS).join(Channel, Channel.id == Order.channel_id).where(Order.seller_id == sid)
@@ -202,13 +209,52 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
             .select_from(Order).join(OrderFx, OrderFx.order_id == Order.id)
             .where(Order.seller_id == sid, *since)
             .group_by(Order.seller_id, day, OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source)))
+        session.flush()
+        today = now.date()
+        rollup = {"sales": _summary_sales(session, sid, today), "fx": _summary_fx(session, sid, today)}
         stamp = session.get(SalesRefresh, sid)
         if stamp is None:
-            session.add(SalesRefresh(seller_id=sid, refreshed_at=now, max_order_id=covered))
+            session.add(SalesRefresh(seller_id=sid, refreshed_at=now, max_order_id=covered, rollup_day=today,
+                                     rollup=rollup))
         else:
-            stamp.refreshed_at, stamp.max_order_id = now, covered
+            stamp.refreshed_at, stamp.max_order_id, stamp.rollup_day, stamp.rollup = now, covered, today, rollup
         session.flush()
     return len(sellers)
+
+
+def _window(today: date) -> tuple[date, dict[str, date]]:
+    """The first of the 30 days to `today`, and each period's first day."""
+    return today - timedelta(days=29), {key: today - timedelta(days=days - 1) for key, days in PERIODS}
+
+
+def _summary_sales(session: Session, sid: int, today: date) -> list[list[Any]]:
+    """The summary rows of the 30 days to `today` summed per channel and per country for each period, and per
+    day: a few dozen rows instead of every day x channel x country row of the month. Each row is [dimension (0
+    channel id, 1 country, 2 day), key as text, base currency, then orders and revenue_e4 of each period]."""
+    first, starts = _window(today)
+    per_period = [agg for start in starts.values() for agg in (
+        sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.orders), else_=0)),
+        sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.revenue_e4), else_=0)))]
+    # One statement: a UNION ALL of the three groupings, each row tagged with its dimension.
+    arms = [sa.select(sa.literal(i).label("dimension"), sa.cast(column, sa.String).label("key"),
+                      SalesDaily.base_currency, *per_period)
+            .where(SalesDaily.seller_id == sid, SalesDaily.day >= first).group_by(column, SalesDaily.base_currency)
+            for i, column in enumerate((SalesDaily.channel_id, SalesDaily.ship_country, SalesDaily.day))]
+    return [[dimension, key, base, *(int(total or 0) for total in totals)]
+            for dimension, key, base, *totals in session.execute(sa.union_all(*arms))]
+
+
+def _summary_fx(session: Session, sid: int, today: date) -> list[list[Any]]:
+    """The conversions in the summary's 30 days to `today`: [order currency, base currency, rate source, orders,
+    first and last rate as-of day (ISO text)]."""
+    rows = session.execute(
+        sa.select(FxUsageDaily.order_currency, FxUsageDaily.base_currency, FxUsageDaily.rate_source,
+                  sa.func.sum(FxUsageDaily.orders), sa.func.min(FxUsageDaily.first_as_of),
+                  sa.func.max(FxUsageDaily.last_as_of))
+        .where(FxUsageDaily.seller_id == sid, FxUsageDaily.day >= _window(today)[0])
+        .group_by(FxUsageDaily.order_currency, FxUsageDaily.base_currency, FxUsageDaily.rate_source))
+    return [[oc, bc, src, int(n), _as_date(lo).isoformat(), _as_date(hi).isoformat()]
+            for oc, bc, src, n, lo, hi in rows]
 
 
 @dataclass(frozen=True)
@@ -255,7 +301,6 @@ class Insights:
     channels: list[Channel]
     health: dict[int, Any]  # channel id -> hub.channels.services.Health
     open_quarantine: int
-    unmatched_skus: int
     oversold: list[OversoldLine]
     fx_in_use: list[FxInUse]
 
@@ -274,8 +319,7 @@ class _SalesTally:
 
     def __init__(self, currency: str, today: date, channel_names: dict[int, str]):
         self.currency, self.names = currency, channel_names
-        self.first = today - timedelta(days=29)
-        self.starts = {key: today - timedelta(days=days - 1) for key, days in PERIODS}
+        self.first, self.starts = _window(today)
         self.sums: dict[str, tuple[dict[str, list[int]], dict[str, list[int]]]] = {k: ({}, {}) for k in self.starts}
         self.per_day: dict[date, list[int]] = {self.first + timedelta(days=i): [0, 0] for i in range(30)}
 
@@ -292,21 +336,9 @@ class _SalesTally:
     def _channel(self, channel_id: int) -> str:
         return self.names.get(channel_id, str(channel_id))
 
-    def add_summary(self, session: Session, sid: int) -> None:
-        """The summary rows of the 30 days, summed in the database per channel and per country for each period
-        (a few dozen rows back instead of every day x channel x country row of the month), and per day."""
-        in_summary = (SalesDaily.seller_id == sid, SalesDaily.day >= self.first)
-        per_period = [agg for start in self.starts.values() for agg in (
-            sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.orders), else_=0)),
-            sa.func.sum(sa.case((SalesDaily.day >= start, SalesDaily.revenue_e4), else_=0)))]
-        # One statement: a UNION ALL of the three groupings, each row tagged with its dimension.
-        dimensions = (SalesDaily.channel_id, SalesDaily.ship_country, SalesDaily.day)
-        arms = [sa.select(sa.literal(i).label("dimension"), sa.cast(column, sa.String).label("key"),
-                          SalesDaily.base_currency, *per_period)
-                .where(*in_summary).group_by(column, SalesDaily.base_currency)
-                for i, column in enumerate(dimensions)]
-        for dimension, key, base, *totals in session.execute(sa.union_all(*arms)):
-            sums = [int(total or 0) for total in totals]
+    def add_summary(self, rows: list[list[Any]]) -> None:
+        """Rows of `_summary_sales` for the same day."""
+        for dimension, key, base, *sums in rows:
             if dimension == 2:  # a day: every day of the window is in the 30 days' sums (the last pair)
                 self._add_day(date.fromisoformat(key), base, sums[-2], sums[-1])
                 continue
@@ -361,59 +393,55 @@ def insights(session: Session, actor: Actor) -> Insights:
     """Everything the overview shows beyond `overview`, for a seller (not a platform admin acting for none)."""
     from hub.accounts.models import Seller
     from hub.channels.services import health
-    from hub.sync.models import QuarantinedOrder, QuarantineStatus
 
     sid = actor.seller_id
     if sid is None:
         raise ValueError("insights are a seller's")
-    currency, covered = session.execute(
-        sa.select(Seller.base_currency, SalesRefresh.max_order_id)
+    currency, covered, rollup_day, rollup = session.execute(
+        sa.select(Seller.base_currency, SalesRefresh.max_order_id, SalesRefresh.rollup_day, SalesRefresh.rollup)
         .outerjoin(SalesRefresh, SalesRefresh.seller_id == Seller.id).where(Seller.id == sid)).one()
     currency = currency or ""
     today = utcnow().date()
-    first = today - timedelta(days=29)
+    if covered is not None and (rollup is None or rollup_day != today):  # no rollup yet, or one of yesterday
+        rollup = {"sales": _summary_sales(session, sid, today), "fx": _summary_fx(session, sid, today)}
     channels = list(session.scalars(sa.select(Channel).where(Channel.seller_id == sid).order_by(Channel.name)))
     names = {c.id: c.name for c in channels}
 
     # Orders after the summary's bound, if any: a probe down the primary key first, since the two live
     # aggregations cost a few milliseconds of planning each even when they find nothing (orders has many indexes),
-    # and while the worker refreshes every minute most views find nothing newer.
+    # and while the worker refreshes every minute most views find nothing newer. (Its own statement: correlated
+    # to the stamp's bound in the statement above, PostgreSQL cannot tell the range is the newest few orders and
+    # scans the table.)
     live = covered is None or session.scalar(
         sa.select(Order.id).where(Order.seller_id == sid, Order.id > covered).limit(1)) is not None
     tally = _SalesTally(currency, today, names)
     if covered is not None:
-        tally.add_summary(session, sid)
+        tally.add_summary(rollup["sales"])
     if live:
         tally.add_live(session, sid, covered)
     periods, daily = tally.periods(), tally.daily()
 
-    open_quarantine, unmatched = session.execute(sa.select(
-        sa.select(sa.func.count()).select_from(QuarantinedOrder).where(
-            QuarantinedOrder.seller_id == sid, QuarantinedOrder.status == QuarantineStatus.OPEN).scalar_subquery(),
-        sa.select(sa.func.count()).select_from(Listing).where(
-            Listing.seller_id == sid, Listing.product_id.is_(None)).scalar_subquery())).one()
     oversold = session.execute(
         sa.select(Order.id, Order.external_id, OrderLine.sku, OrderLine.quantity_short)
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
         .where(OrderLine.seller_id == sid, sa.text("order_lines.quantity_short > 0"),
                Order.status.in_(OPEN_STATUSES))
         .order_by(Order.id.desc(), OrderLine.line_no).limit(20)).all()
+    per_channel = health(session, actor, channels, per_job=False)
     return Insights(
-        base_currency=currency, periods=periods, daily=daily, channels=channels,
-        health=health(session, actor, channels, per_job=False),
-        open_quarantine=open_quarantine or 0, unmatched_skus=unmatched or 0,
+        base_currency=currency, periods=periods, daily=daily, channels=channels, health=per_channel,
+        # Every quarantined order belongs to one of the seller's channels.
+        open_quarantine=sum(h.open_quarantine for h in per_channel.values()),
         oversold=[OversoldLine(*row) for row in oversold],
-        fx_in_use=_fx_in_use(session, sid, first, covered, live),
+        fx_in_use=_fx_in_use(session, sid, tally.first, covered, [] if covered is None else rollup["fx"], live),
     )
 
 
-def _fx_in_use(session: Session, sid: int, first: date, covered: int | None, live: bool) -> list[FxInUse]:
-    """The conversions of the orders placed since `first`: from the summary up to order id `covered`, live
-    after it (when `live`: there are orders after it)."""
-    rows = [] if covered is None else list(session.execute(
-        sa.select(FxUsageDaily.order_currency, FxUsageDaily.base_currency, FxUsageDaily.rate_source,
-                  FxUsageDaily.orders, FxUsageDaily.first_as_of, FxUsageDaily.last_as_of)
-        .where(FxUsageDaily.seller_id == sid, FxUsageDaily.day >= first)))
+def _fx_in_use(session: Session, sid: int, first: date, covered: int | None, summarised: list[list[Any]],
+               live: bool) -> list[FxInUse]:
+    """The conversions of the orders placed since `first`: `summarised` (rows of `_summary_fx`) up to order id
+    `covered`, read live after it (when `live`: there are orders after it)."""
+    rows = list(summarised)
     rows += [] if not live else session.execute(
         sa.select(OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source, sa.func.count(),
                   sa.func.min(OrderFx.rate_as_of), sa.func.max(OrderFx.rate_as_of))

@@ -161,16 +161,16 @@ def health(session: Session, actor: Actor, channels: list[Channel], per_job: boo
             for channel_id in ids[start:start + HEALTH_CHANNELS_PER_STATEMENT] for job in jobs))
         for run in session.scalars(sa.select(SyncRun).where(SyncRun.id.in_(newest))):
             out[run.channel_id].last_runs[run.job] = run
-    for circuit in session.scalars(sa.select(ChannelCircuit).where(ChannelCircuit.channel_id.in_(ids),
-                                                                   actor.sees(ChannelCircuit.seller_id))):
-        out[circuit.channel_id].circuit = circuit
-    counts = session.execute(
-        sa.select(QuarantinedOrder.channel_id, sa.func.count())
-        .where(QuarantinedOrder.channel_id.in_(ids), actor.sees(QuarantinedOrder.seller_id),
-               QuarantinedOrder.status == QuarantineStatus.OPEN)
-        .group_by(QuarantinedOrder.channel_id))
-    for channel_id, count in counts:
-        out[channel_id].open_quarantine = count
+    # Circuits and open quarantine counts per channel in one statement (most channels have neither).
+    open_quarantine = (sa.select(sa.func.count()).where(
+        QuarantinedOrder.channel_id == Channel.id, actor.sees(QuarantinedOrder.seller_id),
+        QuarantinedOrder.status == QuarantineStatus.OPEN).scalar_subquery())
+    for channel_id, circuit, count in session.execute(
+            sa.select(Channel.id, ChannelCircuit, open_quarantine)
+            .outerjoin(ChannelCircuit, sa.and_(ChannelCircuit.channel_id == Channel.id,
+                                               actor.sees(ChannelCircuit.seller_id)))
+            .where(Channel.id.in_(ids), actor.sees(Channel.seller_id))):
+        out[channel_id].circuit, out[channel_id].open_quarantine = circuit, count
     return out
 
 

@@ -87,6 +87,25 @@ def _country_names(locale: str) -> dict[str, str]:
     return {}  # filled as codes are asked for: i18n.country_name's text per code
 
 
+# Prices, totals and counts repeat (the same product's price on many orders, the overview's figures on every
+# view until the summary moves): each text is kept per locale like the dates'. The sign is part of the key
+# because Decimal("-0") equals Decimal("0") but is written "-0.00".
+@lru_cache(maxsize=8192)
+def _money_text(locale: str, currency: str, amount: Decimal, _negative: bool) -> str:
+    # The currency is put in here, as NumberPattern.apply would: apply looks up the currency's plural name for
+    # every value, though only a "¤¤¤" pattern shows it (a quarter of the time a price took).
+    loc, pattern, symbol = _currency_pattern(locale, currency)
+    text = pattern.apply(amount, loc, currency_digits=False)
+    if "¤¤¤" in text:
+        text = text.replace("¤¤¤", get_currency_name(currency, amount, loc))
+    return text.replace("¤¤", currency.upper()).replace("¤", symbol)
+
+
+@lru_cache(maxsize=4096)
+def _count_text(locale: str, value: int) -> str:
+    return _decimal_pattern(locale).apply(value, _locale_of(locale))
+
+
 class Formats:
     """Values formatted for one locale and timezone (the viewer's, in a request)."""
 
@@ -98,15 +117,13 @@ class Formats:
         self._countries = _country_names(locale)
 
     def money(self, amount: Decimal, currency: str) -> str:
-        # The currency is put in here, as NumberPattern.apply would: apply looks up the currency's plural name
-        # for every value, though only a "¤¤¤" pattern shows it (a quarter of the time a price took).
-        loc, pattern, symbol = _currency_pattern(self.locale, currency)
-        text = pattern.apply(amount, loc, currency_digits=False)
-        if "¤¤¤" in text:
-            text = text.replace("¤¤¤", get_currency_name(currency, amount, loc))
-        return text.replace("¤¤", currency.upper()).replace("¤", symbol)
+        if not isinstance(amount, Decimal):  # an int or a float from a template: formatted as given, not kept
+            return _money_text.__wrapped__(self.locale, currency, amount, False)
+        return _money_text(self.locale, currency, amount, amount.is_signed())
 
     def number(self, value: int | Decimal) -> str:
+        if type(value) is int:
+            return _count_text(self.locale, value)
         return _decimal_pattern(self.locale).apply(value, self._loc)
 
     def when(self, value: datetime, fmt: str = "medium") -> str:

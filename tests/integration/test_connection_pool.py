@@ -41,3 +41,26 @@ def test_a_connection_used_moments_ago_is_not_pinged_and_one_found_dead_in_use_i
         assert backend_pid(engine) != dead
     finally:
         engine.dispose()
+
+
+def prepared_plans(engine: Engine, runs: int) -> tuple[int, int]:
+    """(generic, custom) plans PostgreSQL made for one statement run `runs` times on one connection."""
+    with engine.connect() as conn:
+        for n in range(runs):
+            conn.execute(sa.text("SELECT count(*) FROM pg_class WHERE relpages > :pages"), {"pages": n})
+        return conn.execute(sa.text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE "
+            "'SELECT count(*) FROM pg_class WHERE relpages > %'")).one()
+
+
+def test_a_statement_run_again_and_again_is_planned_for_its_own_values_every_time(pg_engine):
+    # A generic plan (made once, without the values) scanned a whole table for a seller unlike the average one.
+    plain = sa.create_engine(pg_engine.url)  # without the hub's settings: PostgreSQL's own choice
+    engine = make_engine(pg_engine.url.render_as_string(hide_password=False))
+    try:
+        generic, _custom = prepared_plans(plain, 20)
+        assert generic > 0  # PostgreSQL switches a prepared statement to a generic plan when left to itself
+        assert prepared_plans(engine, 20) == (0, 15)  # prepared at the 6th run, then planned on each of 15
+    finally:
+        plain.dispose()
+        engine.dispose()

@@ -132,19 +132,24 @@ def shown(sessions, account) -> dict:
 
 
 def refresh(sessions, seller_id: int, stamp: str = "bounded") -> None:
-    """A full refresh of the summary; then its stamp kept ("bounded"), deleted ("none": a seller never refreshed)
-    or without its order bound ("unbounded": a stamp written before the bound existed)."""
+    """A full refresh of the summary; then its stamp kept ("bounded"), deleted ("none": a seller never refreshed),
+    without its order bound ("unbounded": a stamp written before the bound existed), with a rollup of yesterday
+    (the minute after midnight) or with none (a stamp written before rollups existed)."""
     with sessions.begin() as session:
         reports.refresh_sales(session, seller_id, full=True)
         row = session.get(SalesRefresh, seller_id)
-        assert row.max_order_id is not None
+        assert row.max_order_id is not None and row.rollup_day == utcnow().date() and row.rollup["sales"]
         if stamp == "none":
             session.delete(row)
         elif stamp == "unbounded":
             row.max_order_id = None
+        elif stamp == "rollup of yesterday":
+            row.rollup_day -= timedelta(days=1)
+        elif stamp == "no rollup":
+            row.rollup_day = row.rollup = None
 
 
-@pytest.mark.parametrize("stamp", ["bounded", "none", "unbounded"])
+@pytest.mark.parametrize("stamp", ["bounded", "none", "unbounded", "rollup of yesterday", "no rollup"])
 def test_the_overview_adds_up_to_a_plain_count_of_the_orders(shops, sessions, alice, stamp):
     refresh(sessions, alice.seller_id, stamp)
     want = expected(sessions, alice.seller_id, utcnow().date())

@@ -223,6 +223,19 @@ def test_the_list_shows_each_channels_health(app, sessions, alice):
     assert f'href="/quarantine?channel={ids["channel_id"]}">1</a>' in row
 
 
+def test_the_overview_shows_each_channels_health_and_the_quarantine_total(app, sessions, alice, bob):
+    ids = make_sync_records(app, alice.actor)
+    make_sync_records(app, bob.actor, name="Bob's Woo")  # his quarantined order is not alice's
+    with sessions.begin() as session:
+        session.add(ChannelCircuit(channel_id=ids["channel_id"], seller_id=alice.seller_id,
+                                   state=CircuitState.HALF_OPEN, failures=3, last_error="TransientError: 503"))
+    page = text(browser(app, alice).get("/overview"))
+    row = re.search(r'<tr data-channel="Woo EU">.*?</tr>', page, re.S).group(0)
+    assert "partial" in row and ">half_open<" in row
+    assert f'href="/quarantine?channel={ids["channel_id"]}">1</a>' in row
+    assert "Quarantined orders: 1<" in page and "Bob's Woo" not in page
+
+
 def test_sync_now_pulls_and_the_run_page_shows_its_api_calls(app, sessions, security, alice, inline_sync):
     make_shop(sessions, alice.actor, sku="TEA-1")
     channel_id = _fakeshop(app, alice, [order_payload("F-1", "TEA-1", 2), order_payload("F-2", "UNKNOWN-9"),

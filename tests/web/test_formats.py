@@ -36,7 +36,7 @@ def test_a_naive_time_is_taken_as_utc_as_babel_takes_it():
 @pytest.mark.parametrize("locale", LOCALES)
 def test_numbers_read_as_babel_formats_them(locale):
     formats = Formats(locale, ZoneInfo("UTC"))
-    for value in (0, 7, 1234567, Decimal("-1234.5")):
+    for value in (0, 7, 1234567, Decimal("-1234.5"), 7, 1234567, -3, Decimal("7.25"), Decimal("-0")):
         assert formats.number(value) == format_decimal(value, locale=locale)
 
 
@@ -61,6 +61,9 @@ def test_money_reads_as_babel_applies_the_currency_pattern_with_the_iso_digits(l
     for currency in ("EUR", "JPY", "KWD", "CHF", "INR", "CNY"):
         pattern = copy(parse_pattern(Locale.parse(locale).currency_formats["standard"]))
         pattern.frac_prec = (minor_units(currency),) * 2
-        for value in (Decimal("0"), Decimal("1234567.891"), Decimal("-42.5")):
+        # Each value twice, the second time from the formats kept: equal values written alike, a negative zero
+        # still negative after a zero was kept.
+        for value in (Decimal("0"), Decimal("1234567.891"), Decimal("-42.5"), Decimal("-0"), Decimal("0.00"),
+                      Decimal("-42.50"), Decimal("1234567.891"), Decimal("-0.000")):
             expected = pattern.apply(value, Locale.parse(locale), currency=currency, currency_digits=False)
             assert Formats(locale, ZoneInfo("UTC")).money(value, currency) == expected
