@@ -14,7 +14,7 @@
    GIL serialises all the Python work. Either way in other processes than the load generator's.
 3. Load: `--clients` threads, each with its own requests.Session signed in through the login form (CSRF token
    from /login), requesting the page mix round-robin (each client starting at a different page) for `--seconds`,
-   once per `--think` value: the mean pause in ms a client takes after each reply before its next request
+   once per `--think` value: the mean pause in ms a client takes before its first request and after each reply
    (uniform between 0 and twice the mean, so clients fall out of step). By default twice: 1000 ms, people
    working the dashboard, then 0, clients firing back to back, which measures the machine's throughput ceiling
    more than the pages' latency. Before that, one client alone requests each page `--solo` times: the service
@@ -267,6 +267,9 @@ def drive(clients: list[requests.Session], base: str, mix: dict[str, str], *, se
 
     def run(k: int, client: requests.Session) -> None:
         i, jitter = k, random.Random(k)  # pauses, not secrets
+        # A first pause too: people do not all click at the same instant, and 16 requests at once at the start
+        # made the slowest 2 % of a phase at people's pace (its p99) a measure of that one burst.
+        time.sleep(jitter.uniform(0, 2 * think))
         while (time.perf_counter() < deadline) if seconds else i < k + each * len(names):
             name = names[i % len(names)]
             i += 1
