@@ -74,18 +74,20 @@ def audit_group() -> None:
     pass
 
 
-@audit_group.command("prune", help="Delete outbound-call audit rows older than AUDIT_RETENTION_DAYS (or --days).")
+@audit_group.command("prune", help="Delete outbound-call audit rows and sync runs older than AUDIT_RETENTION_DAYS "
+                                    "(or --days); each channel's newest run of each job stays.")
 @click.option("--days", type=click.IntRange(min=1), default=None)
 @with_appcontext
 def audit_prune(days: int | None) -> None:
     from flask import current_app
 
     from hub.outbound.audit_store import prune
+    from hub.sync.runs import prune_runs
 
     keep = days or current_app.config["AUDIT_RETENTION_DAYS"]
     with hub().sessions.begin() as session:
-        removed = prune(session, keep)
-    click.echo(f"removed {removed} audit rows older than {keep} days")
+        removed, runs = prune(session, keep), prune_runs(session, keep)
+    click.echo(f"removed {removed} audit rows and {runs} sync runs older than {keep} days")
 
 
 @click.group("demo", help="Demo data.")

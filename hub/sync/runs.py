@@ -138,3 +138,12 @@ def record_outcome(session: Session, channel_id: int, seller_id: int, *, failed:
         circuit.retry_at = now + wait
         log.warning("channel %s circuit open for %s after %d failures: %s", channel_id, wait, circuit.failures, error)
     return circuit
+
+
+def prune_runs(session: Session, older_than_days: int) -> int:
+    """Delete runs started before the retention (the same as their calls' in the audit table), but never a
+    channel's newest run of a job, which its health shows however long ago it ran. Returns how many went."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    newest = sa.select(sa.func.max(SyncRun.id)).group_by(SyncRun.channel_id, SyncRun.job)
+    return session.execute(sa.delete(SyncRun).where(SyncRun.started_at < cutoff, SyncRun.id.not_in(newest))
+                           .execution_options(synchronize_session=False)).rowcount or 0

@@ -154,11 +154,13 @@ def scheduled_job(channel_id: int, job: str) -> None:
 
 def prune_audit() -> None:
     from hub.outbound.audit_store import prune
+    from hub.sync.runs import prune_runs
 
     runtime = _current()
     with runtime.env.sessions.begin() as session:
-        removed = prune(session, runtime.settings.audit_days)
-    log.info("pruned %d outbound-call audit rows older than %d days", removed, runtime.settings.audit_days)
+        removed, runs = prune(session, runtime.settings.audit_days), prune_runs(session, runtime.settings.audit_days)
+    log.info("pruned %d outbound-call audit rows and %d sync runs older than %d days", removed, runs,
+             runtime.settings.audit_days)
 
 
 def refresh_rates() -> None:

@@ -35,7 +35,7 @@ def test_pruning_removes_only_rows_older_than_the_retention(app, sessions):
             session.add(ExternalCall(at=now - timedelta(days=days), service="fx", method="GET", url="https://x",
                                      status=200, duration_ms=5, attempt=1))
     result = app.test_cli_runner().invoke(args=["audit", "prune"])
-    assert result.exit_code == 0 and "removed 2 audit rows older than 30 days" in result.output
+    assert result.exit_code == 0 and "removed 2 audit rows and 0 sync runs older than 30 days" in result.output
     with sessions() as session:
         left = sorted((now - r.at).days for r in session.scalars(sa.select(ExternalCall)))
     assert left == [1, 29]
