@@ -185,7 +185,8 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
 
     sellers = [seller_id] if seller_id is not None else list(session.scalars(sa.select(Seller.id).order_by(Seller.id)))
     now = utcnow()
-    start_day = now.date() - timedelta(days=days - 1)
+    today = now.date()
+    start_day = today - timedelta(days=days - 1)
     day, country, base, scaled = _sales_columns(session)
     for sid in sellers:
         # The rows cover the orders up to the newest id now (in a statement before the aggregation: an order
@@ -210,8 +211,7 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
             .where(Order.seller_id == sid, *since)
             .group_by(Order.seller_id, day, OrderFx.order_currency, OrderFx.base_currency, OrderFx.rate_source)))
         session.flush()
-        today = now.date()
-        rollup = {"sales": _summary_sales(session, sid, today), "fx": _summary_fx(session, sid, today)}
+        rollup = _rollup(session, sid, today)
         stamp = session.get(SalesRefresh, sid)
         if stamp is None:
             session.add(SalesRefresh(seller_id=sid, refreshed_at=now, max_order_id=covered, rollup_day=today,
@@ -225,6 +225,11 @@ def refresh_sales(session: Session, seller_id: int | None = None, days: int = SU
 def _window(today: date) -> tuple[date, dict[str, date]]:
     """The first of the 30 days to `today`, and each period's first day."""
     return today - timedelta(days=29), {key: today - timedelta(days=days - 1) for key, days in PERIODS}
+
+
+def _rollup(session: Session, sid: int, today: date) -> dict[str, list[list[Any]]]:
+    """The summary's 30 days to `today` summed for the overview, as `sales_refreshes.rollup` keeps them."""
+    return {"sales": _summary_sales(session, sid, today), "fx": _summary_fx(session, sid, today)}
 
 
 def _summary_sales(session: Session, sid: int, today: date) -> list[list[Any]]:
@@ -403,7 +408,7 @@ def insights(session: Session, actor: Actor) -> Insights:
     currency = currency or ""
     today = utcnow().date()
     if covered is not None and (rollup is None or rollup_day != today):  # no rollup yet, or one of yesterday
-        rollup = {"sales": _summary_sales(session, sid, today), "fx": _summary_fx(session, sid, today)}
+        rollup = _rollup(session, sid, today)
     channels = list(session.scalars(sa.select(Channel).where(Channel.seller_id == sid).order_by(Channel.name)))
     names = {c.id: c.name for c in channels}
 

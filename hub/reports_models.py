@@ -67,7 +67,7 @@ class SalesRefresh(TenantOwned, Base):
     seller_id: Mapped[int] = mapped_column(sa.ForeignKey("sellers.id", ondelete="CASCADE"), primary_key=True)
     refreshed_at: Mapped[datetime]
     max_order_id: Mapped[int | None]
-    # The summary's 30 days already summed for the overview ({"sales": rows of hub.reports._summary_sales,
+    # The summary's 30 days already summed for the overview (hub.reports._rollup: {"sales": rows of _summary_sales,
     # "fx": rows of _summary_fx}): what the overview would otherwise sum from a few thousand summary rows on every
     # view. Counted back from `rollup_day`, so the overview uses it only on that UTC day (and sums the rows itself
     # in the minute after midnight before the next refresh).
